@@ -1,0 +1,17 @@
+"""Settings for the test suite: the real PostgreSQL (pytest-django creates test_<db>) and the
+real Redis, on a database index of its own (TEST_REDIS_URL, default db 15) so tests never touch
+a running instance's timelines or queue. Celery runs tasks eagerly unless a test starts a
+real worker (tests/timelines/test_worker.py)."""
+
+import os
+
+from feedsite.settings import *  # noqa: F403
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TIMELINE_REDIS_URL = REDIS_URL
+CELERY_BROKER_URL = REDIS_URL
+CACHES = {
+    "default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "cache"}
+}
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)  # noqa: F405
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from graph.views import AccountViewSet
+from posts.views import PostViewSet
+from timelines.views import FeedViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("accounts", AccountViewSet, basename="account")
+router.register("posts", PostViewSet, basename="post")
+router.register("feed", FeedViewSet, basename="feed")
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/auth/token/", obtain_auth_token, name="auth-token"),
+    path("api/", include(router.urls)),
+]

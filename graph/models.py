@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class FanoutMode(models.TextChoices):
+    AUTO = "auto", "auto (by follower count)"
+    PUSH = "push", "push (fan out on write)"
+    PULL = "pull", "pull (merge on read)"
+
+
+class Account(AbstractUser):
+    """A user. Follower counts are denormalised here (updated with F() in graph.services)
+    because the fan-out mode of every post depends on them."""
+
+    followers_count = models.PositiveIntegerField(default=0)
+    following_count = models.PositiveIntegerField(default=0)
+    fanout_override = models.CharField(
+        max_length=4,
+        choices=FanoutMode.choices,
+        default=FanoutMode.AUTO,
+        help_text="Force this account's new posts to push or pull mode; auto follows the "
+        "celebrity threshold.",
+    )
+    has_pull_posts = models.BooleanField(
+        default=False,
+        help_text="Set when the account first publishes a post in pull mode. Feeds of its "
+        "followers then read its outbox; it never resets, so a post is never lost when the "
+        "account later drops back to push mode.",
+    )
+
+    class Meta:
+        db_table = "graph_account"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("username"),
+                name="account_username_ci_unique",
+                violation_error_message="A user with that username already exists.",
+            ),
+        ]
+
+
+class Follow(models.Model):
+    follower = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="following_edges")
+    followee = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="follower_edges")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "followee"], name="follow_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(follower=models.F("followee")), name="follow_not_self"
+            ),
+        ]
+        indexes = [
+            # Fan-out walks an author's followers in keyset batches: index-only scan.
+            models.Index(fields=["followee", "id"], include=["follower"], name="follow_followers"),
+            models.Index(fields=["follower", "id"], include=["followee"], name="follow_following"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.follower_id} -> {self.followee_id}"
+
+
+class Block(models.Model):
+    blocker = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="blocks_made")
+    blocked = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="blocks_received")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="block_unique"),
+            models.CheckConstraint(condition=~models.Q(blocker=models.F("blocked")), name="block_not_self"),
+        ]
+        indexes = [models.Index(fields=["blocked", "blocker"], name="block_reverse")]
+
+    def __str__(self) -> str:
+        return f"{self.blocker_id} blocks {self.blocked_id}"
+
+
+class Mute(models.Model):
+    muter = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="mutes_made")
+    muted = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="mutes_received")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["muter", "muted"], name="mute_unique"),
+            models.CheckConstraint(condition=~models.Q(muter=models.F("muted")), name="mute_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.muter_id} mutes {self.muted_id}"

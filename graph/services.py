@@ -1,0 +1,109 @@
+"""Writes to the social graph. Each keeps the denormalised counts exact (F() updates in the
+same transaction as the edge) and, after commit, adjusts the affected timeline in Redis."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from rest_framework.authtoken.models import Token
+
+from graph.models import Account, Block, Follow, Mute
+from timelines.services import timeline_backfill_author, timeline_remove_author
+
+USERNAME_TAKEN = "A user with that username already exists."
+
+
+def account_create(*, username: str, password: str) -> tuple[Account, Token]:
+    account = Account(username=username)
+    account.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
+    # Case-insensitive, so "Alice" cannot impersonate "alice" (also a DB constraint).
+    if Account.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": [USERNAME_TAKEN]})
+    try:
+        validate_password(password, user=account)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+    account.set_password(password)
+    try:
+        with transaction.atomic():
+            account.save()
+            token = Token.objects.create(user=account)
+    except IntegrityError:  # lost a race for the same username
+        raise ValidationError({"username": [USERNAME_TAKEN]}) from None
+    return account, token
+
+
+def _after_commit(func, **kwargs) -> None:
+    # robust: the graph change is committed; a Redis failure here must not turn it into a
+    # 500. The read path filters by PostgreSQL, so visibility is right regardless.
+    transaction.on_commit(partial(func, **kwargs), robust=True)
+
+
+def follow_create(*, follower: Account, followee: Account) -> bool:
+    """Follow; returns False if already following. The followee's recent posts enter the
+    follower's timeline right after commit."""
+    if follower.pk == followee.pk:
+        raise ValidationError("You cannot follow yourself.")
+    if Block.objects.filter(blocker=followee, blocked=follower).exists():
+        raise PermissionDenied("You cannot follow an account that has blocked you.")
+    if Block.objects.filter(blocker=follower, blocked=followee).exists():
+        raise ValidationError("Unblock this account before following it.")
+    with transaction.atomic():
+        _, created = Follow.objects.get_or_create(follower=follower, followee=followee)
+        if created:
+            Account.objects.filter(pk=followee.pk).update(followers_count=F("followers_count") + 1)
+            Account.objects.filter(pk=follower.pk).update(following_count=F("following_count") + 1)
+    if created:
+        _after_commit(timeline_backfill_author, user_id=follower.pk, author_id=followee.pk)
+    return created
+
+
+def follow_delete(*, follower: Account, followee: Account) -> bool:
+    """Unfollow; returns False if there was nothing to undo."""
+    with transaction.atomic():
+        deleted, _ = Follow.objects.filter(follower=follower, followee=followee).delete()
+        if deleted:
+            Account.objects.filter(pk=followee.pk).update(followers_count=F("followers_count") - 1)
+            Account.objects.filter(pk=follower.pk).update(following_count=F("following_count") - 1)
+    if deleted:
+        _after_commit(timeline_remove_author, user_id=follower.pk, author_id=followee.pk)
+    return bool(deleted)
+
+
+def block_create(*, blocker: Account, blocked: Account) -> bool:
+    """Block; also ends follows in both directions and clears both timelines of each other."""
+    if blocker.pk == blocked.pk:
+        raise ValidationError("You cannot block yourself.")
+    with transaction.atomic():
+        _, created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
+        follow_delete(follower=blocker, followee=blocked)
+        follow_delete(follower=blocked, followee=blocker)
+    return created
+
+
+def block_delete(*, blocker: Account, blocked: Account) -> bool:
+    # Follows ended by the block stay ended, so there is nothing to restore in timelines.
+    deleted, _ = Block.objects.filter(blocker=blocker, blocked=blocked).delete()
+    return bool(deleted)
+
+
+def mute_create(*, muter: Account, muted: Account) -> bool:
+    if muter.pk == muted.pk:
+        raise ValidationError("You cannot mute yourself.")
+    with transaction.atomic():
+        _, created = Mute.objects.get_or_create(muter=muter, muted=muted)
+    if created:
+        _after_commit(timeline_remove_author, user_id=muter.pk, author_id=muted.pk)
+    return created
+
+
+def mute_delete(*, muter: Account, muted: Account) -> bool:
+    with transaction.atomic():
+        deleted, _ = Mute.objects.filter(muter=muter, muted=muted).delete()
+    if deleted and Follow.objects.filter(follower=muter, followee=muted).exists():
+        _after_commit(timeline_backfill_author, user_id=muter.pk, author_id=muted.pk)
+    return bool(deleted)

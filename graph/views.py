@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from feedsite.pagination import KeysetPagination
+from graph import services
+from graph.models import Account, Follow
+from graph.selectors import account_has_blocked
+from graph.serializers import AccountCreateSerializer, AccountSerializer
+from posts.models import Post
+from posts.serializers import PostSerializer
+from timelines.models import FeedConfig
+
+
+class AccountViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Accounts, and the follow / block / mute relations between them."""
+
+    queryset = Account.objects.filter(is_active=True)
+    serializer_class = AccountSerializer
+    pagination_class = KeysetPagination
+
+    @property
+    def cursor_scope(self) -> str:
+        return f"accounts.{self.action}"
+
+    @cached_property
+    def feed_config(self) -> FeedConfig:
+        return FeedConfig.load()
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [AllowAny()]
+        return super().get_permissions()
+
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), "feed_config": self.feed_config}
+
+    def create(self, request: Request) -> Response:
+        serializer = AccountCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account, token = services.account_create(**serializer.validated_data)
+        body = {"id": account.id, "username": account.username, "token": token.key}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def _relation(
+        self,
+        request: Request,
+        create: Callable[..., bool],
+        delete: Callable[..., bool],
+        roles: tuple[str, str],
+    ) -> Response:
+        target = self.get_object()
+        actor_role, target_role = roles
+        if request.method == "DELETE":
+            delete(**{actor_role: request.user, target_role: target})
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        created = create(**{actor_role: request.user, target_role: target})
+        target.refresh_from_db(fields=["followers_count", "following_count"])
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(self.get_serializer(target).data, status=code)
+
+    @action(detail=True, methods=["post", "delete"], permission_classes=[IsAuthenticated])
+    def follow(self, request: Request, pk: str | None = None) -> Response:
+        return self._relation(
+            request, services.follow_create, services.follow_delete, ("follower", "followee")
+        )
+
+    @action(detail=True, methods=["post", "delete"], permission_classes=[IsAuthenticated])
+    def block(self, request: Request, pk: str | None = None) -> Response:
+        return self._relation(request, services.block_create, services.block_delete, ("blocker", "blocked"))
+
+    @action(detail=True, methods=["post", "delete"], permission_classes=[IsAuthenticated])
+    def mute(self, request: Request, pk: str | None = None) -> Response:
+        return self._relation(request, services.mute_create, services.mute_delete, ("muter", "muted"))
+
+    def _edge_page(self, edges, side: str) -> Response:
+        page = self.paginate_queryset(edges.select_related(side))
+        accounts = [getattr(edge, side) for edge in page]
+        return self.get_paginated_response(self.get_serializer(accounts, many=True).data)
+
+    @action(detail=True, methods=["get"])
+    def followers(self, request: Request, pk: str | None = None) -> Response:
+        """Newest followers first."""
+        return self._edge_page(Follow.objects.filter(followee=self.get_object()), "follower")
+
+    @action(detail=True, methods=["get"])
+    def following(self, request: Request, pk: str | None = None) -> Response:
+        """Most recently followed first."""
+        return self._edge_page(Follow.objects.filter(follower=self.get_object()), "followee")
+
+    @action(detail=True, methods=["get"])
+    def posts(self, request: Request, pk: str | None = None) -> Response:
+        """The account's posts, newest first; 404 if it has blocked you."""
+        author = self.get_object()
+        if request.user.is_authenticated and account_has_blocked(
+            blocker_id=author.id, blocked_id=request.user.id
+        ):
+            raise NotFound("No Account matches the given query.")
+        page = self.paginate_queryset(
+            Post.objects.filter(author=author, deleted_at__isnull=True).select_related("author")
+        )
+        return self.get_paginated_response(PostSerializer(page, many=True).data)

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from graph.models import Account, FanoutMode
+from timelines.models import FeedConfig
+from timelines.selectors import account_fanout_mode
+
+KNOBS = {
+    "celebrity_threshold": "celebrity-threshold",
+    "timeline_length": "timeline-length",
+    "fanout_chunk_size": "chunk-size",
+    "follow_backfill": "follow-backfill",
+}
+
+
+class Command(BaseCommand):
+    help = (
+        "Show or change the feed configuration (applies to the next post, no restart), and "
+        "force an account's fan-out mode. With no options, prints the current settings."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        for field, flag in KNOBS.items():
+            parser.add_argument(
+                f"--{flag}",
+                dest=field,
+                type=int,
+                metavar="N",
+                help=FeedConfig._meta.get_field(field).help_text,
+            )
+        parser.add_argument("--account", type=int, metavar="ID", help="Account id for --mode.")
+        parser.add_argument(
+            "--mode",
+            choices=[m.value for m in FanoutMode],
+            help="Fan-out mode for --account: auto (by threshold), push or pull.",
+        )
+
+    def handle(self, *args, **options) -> None:
+        if (options["account"] is None) != (options["mode"] is None):
+            raise CommandError("--account and --mode go together.")
+        config = FeedConfig.load()
+        changed = [field for field in KNOBS if options[field] is not None]
+        for field in changed:
+            setattr(config, field, options[field])
+        if changed:
+            try:
+                config.full_clean()
+            except ValidationError as exc:
+                raise CommandError(
+                    "; ".join(f"--{KNOBS[f]}: {' '.join(m)}" for f, m in exc.message_dict.items())
+                ) from None
+            config.save()
+        if options["account"] is not None:
+            account = Account.objects.filter(pk=options["account"]).first()
+            if account is None:
+                raise CommandError(f"No account with id {options['account']}.")
+            account.fanout_override = options["mode"]
+            account.save(update_fields=["fanout_override"])
+            self.stdout.write(
+                f"account {account.id} ({account.username}): override={account.fanout_override}, "
+                f"followers={account.followers_count}, "
+                f"effective mode={account_fanout_mode(account=account, config=config)}"
+            )
+        for field, flag in KNOBS.items():
+            self.stdout.write(f"{flag:20} {getattr(config, field)}")

@@ -1,0 +1,99 @@
+"""PostgreSQL reads for timelines: who receives a post, what a feed should contain, and which
+posts a viewer may see. PostgreSQL is the source of truth; Redis only caches these answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from graph.models import Account, Block, FanoutMode, Follow, Mute
+from posts.models import Post
+from timelines.models import FeedConfig
+
+
+def account_fanout_mode(*, account: Account, config: FeedConfig) -> str:
+    """The effective mode, ``push`` or ``pull``, for the account's next post."""
+    if account.fanout_override != FanoutMode.AUTO:
+        return account.fanout_override
+    if account.followers_count >= config.celebrity_threshold:
+        return FanoutMode.PULL
+    return FanoutMode.PUSH
+
+
+def follower_id_batches(*, author_id: int, batch_size: int) -> Iterator[list[int]]:
+    """The author's follower ids in keyset-paginated batches (index-only scan on
+    ``follow_followers``); never an OFFSET, so each batch costs the same."""
+    last_edge_id = 0
+    while True:
+        rows = list(
+            Follow.objects.filter(followee_id=author_id, id__gt=last_edge_id)
+            .order_by("id")
+            .values_list("id", "follower_id")[:batch_size]
+        )
+        if not rows:
+            return
+        last_edge_id = rows[-1][0]
+        yield [follower_id for _, follower_id in rows]
+        if len(rows) < batch_size:
+            return
+
+
+def visible_to(*, viewer_id: int) -> Q:
+    """Posts the viewer may see in their feed: their own and their followees', minus accounts
+    they muted, blocked, or were blocked by. Evaluated by PostgreSQL as semi-joins, so feed
+    reads need no per-user sets in Python."""
+    author = OuterRef("author_id")
+    follows = Follow.objects.filter(follower_id=viewer_id, followee_id=author)
+    blocks = Block.objects.filter(
+        Q(blocker_id=viewer_id, blocked_id=author) | Q(blocker_id=author, blocked_id=viewer_id)
+    )
+    mutes = Mute.objects.filter(muter_id=viewer_id, muted_id=author)
+    return (Q(author_id=viewer_id) | Q(Exists(follows))) & ~Q(Exists(blocks)) & ~Q(Exists(mutes))
+
+
+def feed_posts_by_ids(*, viewer_id: int, post_ids: Sequence[int]) -> list[Post]:
+    """Bulk-load the visible, undeleted posts among ``post_ids``, newest first: one query."""
+    if not post_ids:
+        return []
+    return list(
+        Post.objects.filter(id__in=post_ids, deleted_at__isnull=True)
+        .filter(visible_to(viewer_id=viewer_id))
+        .select_related("author")
+        .order_by("-id")
+    )
+
+
+def feed_posts_queryset(
+    *, viewer_id: int, before_id: int | None = None, delivery: str | None = None
+) -> QuerySet[Post]:
+    """The viewer's feed from PostgreSQL alone, newest first (rebuilds and deep scroll)."""
+    qs = Post.objects.filter(deleted_at__isnull=True).filter(visible_to(viewer_id=viewer_id))
+    if delivery is not None:
+        qs = qs.filter(delivery=delivery)
+    if before_id is not None:
+        qs = qs.filter(id__lt=before_id)
+    return qs.order_by("-id")
+
+
+def author_post_ids(*, author_id: int, delivery: str, limit: int, include_deleted: bool = False) -> list[int]:
+    """An author's newest post ids delivered one way: what their outbox holds (pull), what a
+    new follower's timeline gains (push), or what an unfollow must take out (push, deleted
+    ones too, since deletions are filtered at read time rather than chased through Redis)."""
+    qs = Post.objects.filter(author_id=author_id, delivery=delivery)
+    if not include_deleted:
+        qs = qs.filter(deleted_at__isnull=True)
+    return list(qs.order_by("-id").values_list("id", flat=True)[:limit])
+
+
+def pull_author_ids(*, viewer: Account) -> list[int]:
+    """Accounts whose outboxes the viewer's feed merges: followees that have published in pull
+    mode, and the viewer themselves if they have."""
+    ids = list(
+        Follow.objects.filter(follower_id=viewer.id, followee__has_pull_posts=True).values_list(
+            "followee_id", flat=True
+        )
+    )
+    if viewer.has_pull_posts:
+        ids.append(viewer.id)
+    return ids

@@ -1,0 +1,321 @@
+"""The Redis side of timelines: per-user home timelines and per-author outboxes.
+
+Both are Redis lists of post ids, newest (highest id) first. Ids are stored as integers, which
+Redis packs into listpacks at 5-10 bytes an entry. One marker may sit at the tail:
+
+* ``0`` (COMPLETE): the list holds every relevant post; there is nothing older.
+* ``-1`` (BUILDING): a rebuild from PostgreSQL is under way; readers treat the list as missing.
+
+A list with no marker has been trimmed to its cap: it is exact for ids at or above its tail (its
+"horizon") and readers go to PostgreSQL below that, so users can scroll past the cap.
+
+A missing key means "not built". Writers (fan-out, follow backfill) never create a list, so a
+list holding one fresh post is never mistaken for a whole timeline; readers rebuild missing
+lists from PostgreSQL (``timelines.services``). That is why losing Redis loses nothing.
+
+Every command and script touches exactly one key, and keys carry a Redis Cluster hash tag
+(``tl:{42}``), so the store runs unchanged on a cluster. Scripts are idempotent: replaying a
+fan-out chunk never duplicates an id.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import redis
+from django.conf import settings
+
+COMPLETE = 0
+BUILDING = -1
+# A BUILDING placeholder whose rebuilder died disappears on its own after this long.
+BUILDING_TTL_MS = 60_000
+
+
+def timeline_key(user_id: int) -> str:
+    return f"tl:{{{user_id}}}"
+
+
+def outbox_key(author_id: int) -> str:
+    return f"ob:{{{author_id}}}"
+
+
+@dataclass(frozen=True)
+class CachedList:
+    """A built timeline or outbox as read from Redis (markers stripped)."""
+
+    ids: list[int]
+    complete: bool
+
+    @property
+    def horizon(self) -> int:
+        """Lowest id this list is exact for; 0 when it holds everything."""
+        return 0 if self.complete or not self.ids else self.ids[-1]
+
+
+# Shared Lua: merge sorted-descending arrays of numbers without duplicates, then write the
+# result back with its marker, keeping the key's TTL.
+_LUA_HELPERS = """
+local function merge_desc(items, new, boundary)
+  local out, added, prev = {}, 0, nil
+  local i, j = 1, 1
+  while true do
+    local a, b = items[i], new[j]
+    if a == nil and b == nil then break end
+    local pick, fresh
+    if b == nil or (a ~= nil and a >= b) then
+      pick, fresh, i = a, false, i + 1
+    else
+      pick, fresh, j = b, true, j + 1
+    end
+    if pick ~= prev then
+      if pick >= boundary then
+        out[#out + 1] = pick
+        if fresh then added = added + 1 end
+      end
+      prev = pick
+    end
+  end
+  return out, added
+end
+
+local function read_list(key)
+  local raw = redis.call('LRANGE', key, 0, -1)
+  local items, marker = {}, nil
+  for k = 1, #raw do items[k] = tonumber(raw[k]) end
+  if #items > 0 and items[#items] <= 0 then marker = items[#items]; items[#items] = nil end
+  return items, marker
+end
+
+local function write_list(key, items, marker, cap)
+  if #items > cap then
+    for k = #items, cap + 1, -1 do items[k] = nil end
+    if marker == 0 then marker = nil end
+  end
+  local ttl = redis.call('PTTL', key)
+  redis.call('DEL', key)
+  for k = 1, #items, 1000 do
+    redis.call('RPUSH', key, unpack(items, k, math.min(k + 999, #items)))
+  end
+  if marker ~= nil then redis.call('RPUSH', key, marker) end
+  if ttl > 0 then redis.call('PEXPIRE', key, ttl) end
+end
+
+local function sorted_args(from, floor, boundary)
+  local new = {}
+  for k = from, #ARGV do
+    local id = tonumber(ARGV[k])
+    if id > floor and id >= boundary then new[#new + 1] = id end
+  end
+  table.sort(new, function(x, y) return x > y end)
+  return new
+end
+"""
+
+# KEYS[1] list; ARGV[1] cap; ARGV[2] boundary (0: none); ARGV[3..] post ids in any order.
+# Inserts ids in order, without duplicates, into an existing list (a missing list is left
+# missing). Ids below a trimmed list's horizon are dropped: PostgreSQL serves that range.
+# boundary > 0 says the caller's ids are exhaustive only down to boundary, so the list is cut
+# there and stops claiming COMPLETE, which keeps it exact above its new tail.
+_INSERT_LUA = (
+    _LUA_HELPERS
+    + """
+local key = KEYS[1]
+local head = redis.call('LINDEX', key, 0)
+if not head then return 0 end
+local cap, boundary = tonumber(ARGV[1]), tonumber(ARGV[2])
+if #ARGV == 3 and boundary == 0 then
+  -- Fast path, the fan-out case: one id newer than everything in the list.
+  local id, top = tonumber(ARGV[3]), tonumber(head)
+  if id == top then return 0 end
+  if id > top then
+    redis.call('LPUSH', key, ARGV[3])
+    if redis.call('LLEN', key) > cap then
+      local tail = redis.call('LINDEX', key, -1)
+      redis.call('LTRIM', key, 0, cap - 1)
+      if tail == '-1' then redis.call('RPUSH', key, -1) end
+    end
+    return 1
+  end
+end
+local items, marker = read_list(key)
+local floor = -1
+if marker == nil then floor = items[#items] - 1 end
+local new = sorted_args(3, floor, boundary)
+local out, added = merge_desc(items, new, boundary)
+if boundary > 0 and marker == 0 then marker = nil end
+if #out == 0 and marker == nil then return 0 end
+write_list(key, out, marker, cap)
+return added
+"""
+)
+
+# KEYS[1] list; ARGV[1..] post ids to drop. Used when you unfollow, block or mute someone.
+_REMOVE_LUA = (
+    _LUA_HELPERS
+    + """
+local key = KEYS[1]
+if redis.call('EXISTS', key) == 0 then return 0 end
+local drop = {}
+for k = 1, #ARGV do drop[tonumber(ARGV[k])] = true end
+local items, marker = read_list(key)
+local kept = {}
+for k = 1, #items do
+  if not drop[items[k]] then kept[#kept + 1] = items[k] end
+end
+local removed = #items - #kept
+if removed == 0 then return 0 end
+if #kept == 0 and marker == nil then
+  redis.call('DEL', key)  -- nothing left to vouch for: rebuilt on the next read
+else
+  write_list(key, kept, marker, #kept)
+end
+return removed
+"""
+)
+
+# KEYS[1] list. Marks a missing list BUILDING so fan-out starts adding to it while PostgreSQL
+# is queried; returns 1 if it placed the marker.
+_REBUILD_BEGIN_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('RPUSH', KEYS[1], -1)
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+"""
+
+# KEYS[1] list; ARGV[1] cap; ARGV[2] complete (1/0); ARGV[3..] ids from PostgreSQL.
+# Writes the union of the ids and whatever fan-out added since the rebuild began. Returns 0
+# without writing if the list vanished meanwhile (flushed): fan-outs since then were dropped,
+# so the ids may be stale and the caller must start over.
+_REBUILD_FINISH_LUA = (
+    _LUA_HELPERS
+    + """
+local key = KEYS[1]
+if redis.call('EXISTS', key) == 0 then return 0 end
+local cap, complete = tonumber(ARGV[1]), ARGV[2] == '1'
+local items = read_list(key)
+local new = sorted_args(3, -1, 0)
+local out = merge_desc(items, new, 0)
+local marker = nil
+if complete then marker = 0 end
+write_list(key, out, marker, cap)
+redis.call('PERSIST', key)
+return 1
+"""
+)
+
+
+class TimelineStore:
+    """Single-key list operations on one Redis (or, later, a cluster: see module docs)."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+        self._insert = client.register_script(_INSERT_LUA)
+        self._remove = client.register_script(_REMOVE_LUA)
+        self._rebuild_begin = client.register_script(_REBUILD_BEGIN_LUA)
+        self._rebuild_finish = client.register_script(_REBUILD_FINISH_LUA)
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def push_to_many(self, *, keys: Sequence[str], post_id: int, cap: int) -> int:
+        """Fan-out: insert one post id into many lists in a single round trip.
+
+        Returns how many lists gained the id (lists that are missing or already hold it do
+        not count), so a replayed chunk reports 0.
+        """
+        if not keys:
+            return 0
+        sha = self._insert.sha
+        args = (cap, 0, post_id)
+
+        def queue(pipe: redis.client.Pipeline) -> None:
+            for key in keys:
+                pipe.evalsha(sha, 1, key, *args)
+
+        return sum(self._pipelined_scripts(queue, self._insert))
+
+    def insert(self, *, key: str, post_ids: Iterable[int], cap: int, boundary: int = 0) -> int:
+        ids = list(post_ids)
+        if not ids:
+            return 0
+        return int(self._insert(keys=[key], args=[cap, boundary, *ids]))
+
+    def remove(self, *, key: str, post_ids: Iterable[int]) -> int:
+        ids = list(post_ids)
+        if not ids:
+            return 0
+        return int(self._remove(keys=[key], args=ids))
+
+    def rebuild_begin(self, *, key: str) -> bool:
+        return bool(self._rebuild_begin(keys=[key], args=[BUILDING_TTL_MS]))
+
+    def rebuild_finish(self, *, key: str, post_ids: Sequence[int], cap: int, complete: bool) -> bool:
+        args = [cap, 1 if complete else 0, *post_ids]
+        return bool(self._rebuild_finish(keys=[key], args=args))
+
+    def delete(self, *keys: str) -> None:
+        # One DEL per key, never a multi-key DEL: keys of different users live on different
+        # cluster slots.
+        with self.client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.delete(key)
+            pipe.execute()
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def read_many(self, keys: Sequence[str]) -> list[CachedList | None]:
+        """Read whole lists in one round trip; None for a missing or still-building list."""
+        if not keys:
+            return []
+        with self.client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.lrange(key, 0, -1)
+            raw_lists = pipe.execute()
+        return [_parse(raw) for raw in raw_lists]
+
+    def read(self, key: str) -> CachedList | None:
+        return self.read_many([key])[0]
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _pipelined_scripts(self, queue, script) -> list[int]:
+        """Run EVALSHAs queued by ``queue`` in one pipeline; on a cold script cache (a Redis
+        restart), load the script and replay the whole batch, which is safe because every
+        script here is idempotent. redis-py's own pipeline would ask SCRIPT EXISTS first,
+        costing a second round trip on every call."""
+        for attempt in (1, 2):
+            with self.client.pipeline(transaction=False) as pipe:
+                queue(pipe)
+                results = pipe.execute(raise_on_error=False)
+            if not any(isinstance(r, redis.exceptions.NoScriptError) for r in results):
+                break
+            if attempt == 2:
+                raise redis.exceptions.NoScriptError("script vanished twice while fanning out")
+            self.client.script_load(script.script)
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
+        return [int(r) for r in results]
+
+
+def _parse(raw: list[bytes]) -> CachedList | None:
+    if not raw:
+        return None
+    ids = [int(x) for x in raw]
+    if ids[-1] == BUILDING:
+        return None
+    if ids[-1] == COMPLETE:
+        return CachedList(ids=ids[:-1], complete=True)
+    return CachedList(ids=ids, complete=False)
+
+
+@functools.cache
+def get_store() -> TimelineStore:
+    client = redis.Redis.from_url(
+        settings.TIMELINE_REDIS_URL,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+        health_check_interval=30,
+    )
+    return TimelineStore(client)
