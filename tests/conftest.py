@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import pytest
 from rest_framework.test import APIClient
 
 from graph.models import Account
 from tests.factories import AccountFactory, token_for
-from timelines.store import TimelineStore, get_store
+from timelines.store import TimelineStore, get_store, timeline_key
 
 
 @pytest.fixture(autouse=True)
@@ -45,3 +45,17 @@ def client_for(db) -> Callable[[Account], APIClient]:
         return client
 
     return make
+
+
+@pytest.fixture
+def warm_timelines(redis_store: TimelineStore) -> Callable[[Iterable[int]], None]:
+    """Give users built (empty, complete) timelines, as active readers have, so fan-out has
+    somewhere to push. Fan-out never creates a timeline; a read rebuilds a missing one."""
+
+    def warm(user_ids: Iterable[int]) -> None:
+        for user_id in user_ids:
+            key = timeline_key(user_id)
+            redis_store.rebuild_begin(key=key)
+            redis_store.rebuild_finish(key=key, post_ids=[], cap=800, complete=True)
+
+    return warm

@@ -11,6 +11,9 @@ from graph.models import Account, Block, FanoutMode, Follow, Mute
 from posts.models import Post
 from timelines.models import FeedConfig
 
+# What a feed page renders; leaves out e.g. the author's password hash.
+POST_FIELDS = ("id", "author_id", "body", "media_urls", "created_at", "author__id", "author__username")
+
 
 def account_fanout_mode(*, account: Account, config: FeedConfig) -> str:
     """The effective mode, ``push`` or ``pull``, for the account's next post."""
@@ -60,6 +63,7 @@ def feed_posts_by_ids(*, viewer_id: int, post_ids: Sequence[int]) -> list[Post]:
         Post.objects.filter(id__in=post_ids, deleted_at__isnull=True)
         .filter(visible_to(viewer_id=viewer_id))
         .select_related("author")
+        .only(*POST_FIELDS)
         .order_by("-id")
     )
 

@@ -53,7 +53,14 @@ def fanout_start(*, post_id: int) -> FanoutPlan | None:
     config = FeedConfig.load()
     store = get_store()
     if post.delivery == Delivery.PULL:
-        store.insert(key=outbox_key(post.author_id), post_ids=[post_id], cap=config.timeline_length)
+        key = outbox_key(post.author_id)
+        if (
+            not store.insert(key=key, post_ids=[post_id], cap=config.timeline_length)
+            and store.read(key) is None
+        ):
+            # A cold outbox is built here, once, rather than by the first of the author's
+            # many readers; the rebuild reads PostgreSQL, so it includes this post.
+            outbox_rebuild(author_id=post.author_id, cap=config.timeline_length)
         return None
     store.push_to_many(keys=[timeline_key(post.author_id)], post_id=post_id, cap=config.timeline_length)
     batches = selectors.follower_id_batches(author_id=post.author_id, batch_size=config.fanout_chunk_size)
@@ -176,7 +183,8 @@ def feed_page(*, viewer: Account, before_id: int | None, limit: int) -> FeedPage
     if len(posts) < want and horizon > 0:
         # Past the cached window: continue from PostgreSQL (deep scroll).
         floor = horizon if before_id is None else min(horizon, before_id)
-        qs = selectors.feed_posts_queryset(viewer_id=viewer.id, before_id=floor).select_related("author")
+        qs = selectors.feed_posts_queryset(viewer_id=viewer.id, before_id=floor)
+        qs = qs.select_related("author").only(*selectors.POST_FIELDS)
         posts.extend(qs[: want - len(posts)])
 
     next_before = posts[limit - 1].id if len(posts) > limit else None
