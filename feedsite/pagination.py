@@ -29,10 +29,8 @@ def page_limit(request: Request) -> int:
     raw = request.query_params.get("limit")
     if raw is None or raw == "":
         return DEFAULT_LIMIT
-    try:
-        limit = int(raw)
-    except ValueError:
-        limit = 0
+    # Plain ASCII digits only: int() would also take " 3", "+3", "1_0" and non-ASCII digits.
+    limit = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 3 else 0
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationError({"limit": [f"Must be an integer from 1 to {MAX_LIMIT}."]})
     return limit

@@ -23,6 +23,8 @@ def account_create(*, username: str, password: str) -> tuple[Account, Token]:
     # Case-insensitive, so "Alice" cannot impersonate "alice" (also a DB constraint).
     if Account.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": [USERNAME_TAKEN]})
+    if not password.strip():
+        raise ValidationError({"password": ["This field may not be blank."]})
     try:
         validate_password(password, user=account)
     except ValidationError as exc:

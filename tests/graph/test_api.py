@@ -116,6 +116,7 @@ def test_signup_rejects_invalid_username(api, username):
         "12345678901234",  # entirely numeric
         "carol-the-user",  # too similar to the username
         "",
+        "            ",  # only spaces
     ],
 )
 def test_signup_rejects_weak_password(api, password):
@@ -715,7 +716,7 @@ def test_followers_limit_bounds_are_accepted(api, make_account):
 
 
 @pytest.mark.parametrize("action", ["followers", "following"])
-@pytest.mark.parametrize("limit", ["0", "101", "abc", "-1", "2.5"])
+@pytest.mark.parametrize("limit", ["0", "101", "abc", "-1", "2.5", "+3", " 3", "1_0", "\u0663", "0003"])
 def test_followers_bad_limit_is_400(api, make_account, action, limit):
     star = make_account()
 

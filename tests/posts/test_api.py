@@ -142,7 +142,7 @@ def test_create_post_rejects_invalid_input(client_for, make_account, payload, fi
     assert not Post.objects.exists()
 
 
-def test_create_post_rejects_http_scheme_lookalikes_with_http_only_message(client_for, make_account):
+def test_create_post_ftp_url_error_says_only_http_allowed(client_for, make_account):
     response = client_for(make_account()).post(
         POSTS_URL, {"body": "ok", "media_urls": ["ftp://files.example.com/a.png"]}, format="json"
     )

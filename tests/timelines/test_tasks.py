@@ -1,0 +1,101 @@
+"""Task behaviour: retries on real connection failures, and single-key Redis commands only."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import redis
+from django.conf import settings
+from django.core.management import call_command
+
+from tests.factories import AccountFactory, PostFactory, bulk_followers
+from tests.helpers import feed_ids, timeline_raw
+from timelines import services, tasks
+from timelines.store import COMPLETE, TimelineStore, get_store
+
+pytestmark = pytest.mark.django_db
+
+
+def test_tasks_are_late_acked_and_retry_on_connection_errors():
+    for task in (tasks.fanout_post, tasks.fanout_chunk):
+        assert task.acks_late is True
+        assert redis.exceptions.ConnectionError in task.autoretry_for
+    assert settings.CELERY_TASK_REJECT_ON_WORKER_LOST is True
+
+
+def test_chunk_retries_after_redis_connection_error(monkeypatch, redis_store, warm_timelines):
+    author = AccountFactory()
+    (follower,) = bulk_followers(author, 1)
+    warm_timelines([follower.id])
+    post = PostFactory(author=author)
+    # First attempt: a real client on a closed port (connection refused). Then the real one.
+    dead = TimelineStore(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2))
+    stores = iter([dead])
+    attempts = []
+
+    def flaky_store() -> TimelineStore:
+        attempts.append(1)
+        return next(stores, get_store())
+
+    monkeypatch.setattr(services, "get_store", flaky_store)
+    # Eagerly (throw=False), Celery re-applies a retried task at once instead of queueing it.
+    result = tasks.fanout_chunk.apply(args=[post.id, [follower.id], 800], throw=False)
+    assert result.get() == 1
+    assert len(attempts) == 2
+    assert timeline_raw(redis_store, follower.id) == [post.id, COMPLETE]
+
+
+def test_every_redis_command_touches_one_key(redis_store, client_for, run_commit_hooks):
+    """Redis Cluster readiness: record what Redis receives while we fan out, rebuild, back
+    fill, remove and read, and check that no command spans two keys."""
+    reader, friend, celebrity = AccountFactory.create_batch(3)
+    for account in (friend, celebrity):
+        with run_commit_hooks():
+            client_for(reader).post(f"/api/accounts/{account.id}/follow/")
+    call_command("feed_config", account=celebrity.id, mode="pull")
+    celebrity.refresh_from_db()
+
+    db = redis_store.client.connection_pool.connection_kwargs.get("db", 0)
+    monitor_client = redis.Redis.from_url(settings.TIMELINE_REDIS_URL)
+    seen: list[str] = []
+    started = threading.Event()
+
+    def record() -> None:
+        with monitor_client.monitor() as monitor:
+            started.set()
+            for event in monitor.listen():
+                if event["command"] == "PING" and "stop-monitor" in str(event):
+                    return
+                if event.get("db") == db and not event["command"].startswith(("SCRIPT", "PING", "CLIENT")):
+                    seen.append(event["command"])
+
+    thread = threading.Thread(target=record, daemon=True)
+    thread.start()
+    started.wait(5)
+    try:
+        feed_ids(client_for(reader))  # rebuild
+        with run_commit_hooks():
+            PostFactory(author=friend)  # fan-out
+            PostFactory(author=celebrity)  # outbox
+        get_store().client.flushdb()
+        feed_ids(client_for(reader))  # rebuild timeline and outbox
+        with run_commit_hooks():
+            client_for(reader).delete(f"/api/accounts/{friend.id}/follow/")  # removal
+            client_for(reader).post(f"/api/accounts/{friend.id}/follow/")  # backfill
+    finally:
+        redis_store.client.execute_command("PING", "stop-monitor")
+        thread.join(5)
+    assert seen, "MONITOR recorded nothing"
+    # MONITOR shows script calls and the commands scripts run; all must be single-key.
+    single_key = {"LRANGE", "LINDEX", "LPUSH", "RPUSH", "LTRIM", "LLEN", "PTTL", "PEXPIRE", "PERSIST"}
+    for command in seen:
+        name, *args = command.replace('"', "").split()
+        name = name.upper()
+        if name in {"EVALSHA", "EVAL"}:
+            assert args[1] == "1", command  # numkeys
+        elif name in {"DEL", "EXISTS"}:
+            assert len(args) == 1, command
+        elif name not in {"FLUSHDB", "SELECT"}:
+            assert name in single_key, command
+    assert {"EVALSHA", "LRANGE"} <= {c.replace('"', "").split()[0].upper() for c in seen}
