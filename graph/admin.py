@@ -16,6 +16,7 @@ class AccountAdmin(UserAdmin):
         "fanout_override",
         "is_staff",
     ]
+    list_editable = ["fanout_override"]  # force push/pull straight from the list
     list_filter = ["fanout_override", "is_staff", "is_active"]
     search_fields = ["username"]
     readonly_fields = ["followers_count", "following_count", "has_pull_posts"]
