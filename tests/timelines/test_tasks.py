@@ -8,6 +8,8 @@ import pytest
 import redis
 from django.conf import settings
 from django.core.management import call_command
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from tests.factories import AccountFactory, PostFactory, bulk_followers
 from tests.helpers import feed_ids, timeline_raw
@@ -30,7 +32,7 @@ def test_chunk_retries_after_redis_connection_error(monkeypatch, redis_store, wa
     warm_timelines([follower.id])
     post = PostFactory(author=author)
     # First attempt: a real client on a closed port (connection refused). Then the real one.
-    dead = TimelineStore(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2))
+    dead = TimelineStore(redis.Redis(host="127.0.0.1", port=1, retry=Retry(NoBackoff(), 0)))
     stores = iter([dead])
     attempts = []
 
@@ -57,7 +59,7 @@ def test_every_redis_command_touches_one_key(redis_store, client_for, run_commit
     celebrity.refresh_from_db()
 
     db = redis_store.client.connection_pool.connection_kwargs.get("db", 0)
-    monitor_client = redis.Redis.from_url(settings.TIMELINE_REDIS_URL)
+    monitor_client = redis.Redis.from_url(settings.TIMELINE_REDIS_URL, socket_timeout=30)
     seen: list[str] = []
     started = threading.Event()
 
@@ -65,7 +67,7 @@ def test_every_redis_command_touches_one_key(redis_store, client_for, run_commit
         with monitor_client.monitor() as monitor:
             started.set()
             for event in monitor.listen():
-                if event["command"] == "PING" and "stop-monitor" in str(event):
+                if "stop-monitor" in event["command"]:
                     return
                 if event.get("db") == db and not event["command"].startswith(("SCRIPT", "PING", "CLIENT")):
                     seen.append(event["command"])
@@ -85,7 +87,8 @@ def test_every_redis_command_touches_one_key(redis_store, client_for, run_commit
             client_for(reader).post(f"/api/accounts/{friend.id}/follow/")  # backfill
     finally:
         redis_store.client.execute_command("PING", "stop-monitor")
-        thread.join(5)
+        thread.join(10)
+    assert not thread.is_alive(), "MONITOR never saw the stop marker"
     assert seen, "MONITOR recorded nothing"
     # MONITOR shows script calls and the commands scripts run; all must be single-key.
     single_key = {"LRANGE", "LINDEX", "LPUSH", "RPUSH", "LTRIM", "LLEN", "PTTL", "PEXPIRE", "PERSIST"}
