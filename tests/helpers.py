@@ -23,3 +23,15 @@ def feed_ids(client: APIClient, limit: int = 100) -> list[int]:
         ids += [post["id"] for post in response.json()["results"]]
         url = response.json()["next"]
     return ids
+
+
+def assert_error(response, status: int, field: str | None = None) -> str:
+    """The response is a JSON error with the status and a non-empty ``detail`` message; for a
+    validation error the field is named in ``errors``. Returns the message."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert isinstance(body["detail"], str) and body["detail"]
+    if field is not None:
+        assert field in body["errors"], body
+    return body["detail"]

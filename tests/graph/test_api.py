@@ -12,6 +12,7 @@ from graph.models import Account, Block, FanoutMode, Follow, Mute
 from graph.services import USERNAME_TAKEN, block_create, follow_create
 from posts.services import post_delete
 from tests.factories import PASSWORD, PostFactory, bulk_followers
+from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -22,18 +23,6 @@ BAD_CREDENTIALS = "Unable to log in with provided credentials."
 
 def account_url(account_id: int, action: str = "") -> str:
     return f"/api/accounts/{account_id}/" + (f"{action}/" if action else "")
-
-
-def assert_error(response, status: int, field: str | None = None) -> str:
-    """The response is a JSON error with the status and a non-empty ``detail`` message; for a
-    validation error the field is named in ``errors``. Returns the message."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert isinstance(body["detail"], str) and body["detail"]
-    if field is not None:
-        assert field in body["errors"], body
-    return body["detail"]
 
 
 def cursor_of(next_url: str) -> str:
@@ -290,6 +279,37 @@ def test_fanout_mode_follows_the_override(api, make_account):
 # -- follow ----------------------------------------------------------------------------------
 
 
+RELATIONS = {"follow": Follow, "block": Block, "mute": Mute}
+
+
+@pytest.mark.parametrize("relation", RELATIONS)
+def test_relation_with_yourself_is_400(api, client_for, make_account, relation):
+    alice = make_account()
+
+    response = client_for(alice).post(account_url(alice.id, relation))
+
+    assert assert_error(response, 400) == f"You cannot {relation} yourself."
+    assert not RELATIONS[relation].objects.exists()
+    assert counts(api, alice) == (0, 0)
+
+
+@pytest.mark.parametrize("relation", RELATIONS)
+@pytest.mark.parametrize("method", ["post", "delete"])
+def test_relation_with_unknown_account_is_404(client_for, make_account, relation, method):
+    alice = make_account()
+
+    assert_error(getattr(client_for(alice), method)(account_url(alice.id + 1000, relation)), 404)
+
+
+@pytest.mark.parametrize("relation", RELATIONS)
+@pytest.mark.parametrize("method", ["post", "delete"])
+def test_relation_anonymous_is_401(api, make_account, relation, method):
+    bob = make_account()
+
+    assert_error(getattr(api, method)(account_url(bob.id, relation)), 401)
+    assert not RELATIONS[relation].objects.exists()
+
+
 def test_follow_creates_edge_and_returns_followee(api, client_for, make_account):
     alice, bob = make_account(), make_account()
 
@@ -317,33 +337,6 @@ def test_follow_twice_is_200_and_counts_once(api, client_for, make_account):
     assert Follow.objects.filter(follower=alice, followee=bob).count() == 1
     assert counts(api, bob) == (1, 0)
     assert counts(api, alice) == (0, 1)
-
-
-def test_follow_yourself_is_400(api, client_for, make_account):
-    alice = make_account()
-
-    response = client_for(alice).post(account_url(alice.id, "follow"))
-
-    assert assert_error(response, 400) == "You cannot follow yourself."
-    assert not Follow.objects.exists()
-    assert counts(api, alice) == (0, 0)
-
-
-def test_follow_unknown_account_is_404(client_for, make_account):
-    alice = make_account()
-
-    assert_error(client_for(alice).post(account_url(alice.id + 1000, "follow")), 404)
-    assert_error(client_for(alice).delete(account_url(alice.id + 1000, "follow")), 404)
-
-
-@pytest.mark.parametrize("method", ["post", "delete"])
-def test_follow_anonymous_is_401(api, make_account, method):
-    bob = make_account()
-
-    response = getattr(api, method)(account_url(bob.id, "follow"))
-
-    assert_error(response, 401)
-    assert not Follow.objects.exists()
 
 
 def test_unfollow_removes_edge_and_counts(api, client_for, make_account):
@@ -417,30 +410,6 @@ def test_block_twice_is_200(client_for, make_account):
     assert response.status_code == 200
     assert response.json()["id"] == bob.id
     assert Block.objects.filter(blocker=alice, blocked=bob).count() == 1
-
-
-def test_block_yourself_is_400(client_for, make_account):
-    alice = make_account()
-
-    response = client_for(alice).post(account_url(alice.id, "block"))
-
-    assert assert_error(response, 400) == "You cannot block yourself."
-    assert not Block.objects.exists()
-
-
-def test_block_unknown_account_is_404(client_for, make_account):
-    alice = make_account()
-
-    assert_error(client_for(alice).post(account_url(alice.id + 1000, "block")), 404)
-    assert_error(client_for(alice).delete(account_url(alice.id + 1000, "block")), 404)
-
-
-@pytest.mark.parametrize("method", ["post", "delete"])
-def test_block_anonymous_is_401(api, make_account, method):
-    bob = make_account()
-
-    assert_error(getattr(api, method)(account_url(bob.id, "block")), 401)
-    assert not Block.objects.exists()
 
 
 def test_block_removes_follows_both_ways_and_counts(api, client_for, make_account):
@@ -545,30 +514,6 @@ def test_mute_twice_is_200(client_for, make_account):
 
     assert response.status_code == 200
     assert Mute.objects.filter(muter=alice, muted=bob).count() == 1
-
-
-def test_mute_yourself_is_400(client_for, make_account):
-    alice = make_account()
-
-    assert assert_error(client_for(alice).post(account_url(alice.id, "mute")), 400) == (
-        "You cannot mute yourself."
-    )
-    assert not Mute.objects.exists()
-
-
-def test_mute_unknown_account_is_404(client_for, make_account):
-    alice = make_account()
-
-    assert_error(client_for(alice).post(account_url(alice.id + 1000, "mute")), 404)
-    assert_error(client_for(alice).delete(account_url(alice.id + 1000, "mute")), 404)
-
-
-@pytest.mark.parametrize("method", ["post", "delete"])
-def test_mute_anonymous_is_401(api, make_account, method):
-    bob = make_account()
-
-    assert_error(getattr(api, method)(account_url(bob.id, "mute")), 401)
-    assert not Mute.objects.exists()
 
 
 def test_unmute_is_204_also_when_not_muting(client_for, make_account):

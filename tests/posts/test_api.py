@@ -11,6 +11,7 @@ from django.core.management import call_command
 from graph.services import block_create, follow_create
 from posts.models import Delivery, Post
 from tests.factories import PostFactory, bulk_followers
+from tests.helpers import assert_error
 from timelines.store import timeline_key
 
 pytestmark = pytest.mark.django_db
@@ -21,18 +22,6 @@ FEED_URL = "/api/feed/"
 
 def post_url(post_id: int) -> str:
     return f"{POSTS_URL}{post_id}/"
-
-
-def assert_error(response, status: int, field: str | None = None) -> str:
-    """The response is a JSON error with the status and a non-empty ``detail`` message; for a
-    validation error the field is named in ``errors``. Returns the message."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert isinstance(body["detail"], str) and body["detail"]
-    if field is not None:
-        assert field in body["errors"], body
-    return body["detail"]
 
 
 def feed_ids(client) -> list[int]:
