@@ -128,8 +128,7 @@ def timeline_rebuild(*, user_id: int, cap: int | None = None) -> CachedList:
         cap = FeedConfig.load().timeline_length
 
     def fetch(limit: int) -> list[int]:
-        qs = selectors.feed_posts_queryset(viewer_id=user_id, delivery=Delivery.PUSH)
-        return list(qs.values_list("id", flat=True)[:limit])
+        return selectors.feed_post_ids_from_db(viewer_id=user_id, limit=limit, delivery=Delivery.PUSH)
 
     return _rebuild(key=timeline_key(user_id), fetch_ids=fetch, cap=cap)
 
@@ -183,9 +182,8 @@ def feed_page(*, viewer: Account, before_id: int | None, limit: int) -> FeedPage
     if len(posts) < want and horizon > 0:
         # Past the cached window: continue from PostgreSQL (deep scroll).
         floor = horizon if before_id is None else min(horizon, before_id)
-        qs = selectors.feed_posts_queryset(viewer_id=viewer.id, before_id=floor)
-        qs = qs.select_related("author").only(*selectors.POST_FIELDS)
-        posts.extend(qs[: want - len(posts)])
+        ids = selectors.feed_post_ids_from_db(viewer_id=viewer.id, before_id=floor, limit=want - len(posts))
+        posts.extend(selectors.feed_posts_by_ids(viewer_id=viewer.id, post_ids=ids))
 
     next_before = posts[limit - 1].id if len(posts) > limit else None
     return FeedPage(posts=posts[:limit], next_before=next_before)
