@@ -62,7 +62,7 @@ def fanout_start(*, post_id: int) -> FanoutPlan | None:
             # many readers; the rebuild reads PostgreSQL, so it includes this post.
             outbox_rebuild(author_id=post.author_id, cap=config.timeline_length)
         return None
-    store.push_to_many(keys=[timeline_key(post.author_id)], post_id=post_id, cap=config.timeline_length)
+    store.insert(key=timeline_key(post.author_id), post_ids=[post_id], cap=config.timeline_length)
     batches = selectors.follower_id_batches(author_id=post.author_id, batch_size=config.fanout_chunk_size)
     return FanoutPlan(post_id=post_id, cap=config.timeline_length, follower_batches=batches)
 
