@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -42,3 +43,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif not (isinstance(data, dict) and "detail" in data):
         response.data = {"detail": _first_message(data)}
     return response
+
+
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Unknown paths under /api/ answer in the API's error format, not Django's HTML page."""
+    return JsonResponse({"detail": f"No API endpoint at {request.path}."}, status=404)

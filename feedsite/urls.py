@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from feedsite.api import not_found
 from graph.views import AccountViewSet
 from posts.views import PostViewSet
 from timelines.views import FeedViewSet
@@ -17,4 +18,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/auth/token/", obtain_auth_token, name="auth-token"),
     path("api/", include(router.urls)),
+    re_path(r"^api/", not_found),
 ]
