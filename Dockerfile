@@ -4,7 +4,7 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-RUN DEBUG=1 python manage.py collectstatic --noinput --verbosity 0
+RUN DEBUG=0 SECRET_KEY=build-only python manage.py collectstatic --noinput --verbosity 0
 RUN useradd --system --no-create-home feedsite
 USER feedsite
 EXPOSE 8000
