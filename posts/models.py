@@ -40,7 +40,3 @@ class Post(models.Model):
 
     def __str__(self) -> str:
         return f"Post {self.pk} by {self.author_id}"
-
-    @property
-    def is_deleted(self) -> bool:
-        return self.deleted_at is not None

@@ -254,14 +254,6 @@ class TimelineStore:
         args = [cap, 1 if complete else 0, *post_ids]
         return bool(self._rebuild_finish(keys=[key], args=args))
 
-    def delete(self, *keys: str) -> None:
-        # One DEL per key, never a multi-key DEL: keys of different users live on different
-        # cluster slots.
-        with self.client.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.delete(key)
-            pipe.execute()
-
     # -- reads -------------------------------------------------------------------------------
 
     def read_many(self, keys: Sequence[str]) -> list[CachedList | None]:
