@@ -114,13 +114,22 @@ LIMIT %(limit)s
 
 
 def feed_post_ids_from_db(
-    *, viewer_id: int, limit: int, before_id: int | None = None, delivery: str | None = None
+    *,
+    viewer_id: int,
+    limit: int,
+    before_id: int | None = None,
+    delivery: str | None = None,
+    following_count: int | None = None,
 ) -> list[int]:
     """Ids of the viewer's feed computed from PostgreSQL alone, newest first: rebuilds and
     scrolling past the cached window. Picks the plan whose cost does not grow with the size
-    of the posts table for viewers who follow quiet accounts (the pure-pull trap)."""
-    following = Account.objects.filter(id=viewer_id).values_list("following_count", flat=True).first() or 0
-    if following > PER_AUTHOR_SCAN_MAX_FOLLOWEES:
+    of the posts table for viewers who follow quiet accounts (the pure-pull trap). Pass the
+    viewer's ``following_count`` when you have it, to save looking it up."""
+    if following_count is None:
+        following_count = (
+            Account.objects.filter(id=viewer_id).values_list("following_count", flat=True).first() or 0
+        )
+    if following_count > PER_AUTHOR_SCAN_MAX_FOLLOWEES:
         qs = feed_posts_queryset(viewer_id=viewer_id, before_id=before_id, delivery=delivery)
         return list(qs.values_list("id", flat=True)[:limit])
     params = {"viewer": viewer_id, "limit": limit, "before": before_id, "delivery": delivery}

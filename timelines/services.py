@@ -53,10 +53,9 @@ def fanout_start(*, post_id: int) -> FanoutPlan | None:
     config = FeedConfig.load()
     store = get_store()
     if post.delivery == Delivery.PULL:
-        key = outbox_key(post.author_id)
         if (
-            not store.insert(key=key, post_ids=[post_id], cap=config.timeline_length)
-            and store.read(key) is None
+            store.insert(key=outbox_key(post.author_id), post_ids=[post_id], cap=config.timeline_length)
+            is None
         ):
             # A cold outbox is built here, once, rather than by the first of the author's
             # many readers; the rebuild reads PostgreSQL, so it includes this post.
@@ -86,9 +85,10 @@ def timeline_backfill_author(*, user_id: int, author_id: int) -> int:
     if len(ids) > limit:
         ids = ids[:limit]
         boundary = ids[-1]
-    return get_store().insert(
+    added = get_store().insert(
         key=timeline_key(user_id), post_ids=ids, cap=config.timeline_length, boundary=boundary
     )
+    return added or 0  # an unbuilt timeline gets everything when it is first read
 
 
 def timeline_remove_author(*, user_id: int, author_id: int) -> int:
@@ -182,7 +182,12 @@ def feed_page(*, viewer: Account, before_id: int | None, limit: int) -> FeedPage
     if len(posts) < want and horizon > 0:
         # Past the cached window: continue from PostgreSQL (deep scroll).
         floor = horizon if before_id is None else min(horizon, before_id)
-        ids = selectors.feed_post_ids_from_db(viewer_id=viewer.id, before_id=floor, limit=want - len(posts))
+        ids = selectors.feed_post_ids_from_db(
+            viewer_id=viewer.id,
+            following_count=viewer.following_count,
+            before_id=floor,
+            limit=want - len(posts),
+        )
         posts.extend(selectors.feed_posts_by_ids(viewer_id=viewer.id, post_ids=ids))
 
     next_before = posts[limit - 1].id if len(posts) > limit else None

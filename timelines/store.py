@@ -114,8 +114,10 @@ end
 """
 
 # KEYS[1] list; ARGV[1] cap; ARGV[2] boundary (0: none); ARGV[3..] post ids in any order.
-# Inserts ids in order, without duplicates, into an existing list (a missing list is left
-# missing). Ids below a trimmed list's horizon are dropped: PostgreSQL serves that range.
+# Inserts ids in order, without duplicates, into an existing list, returning how many were
+# added; a missing list is left missing and answers false (nil), so callers can tell "not
+# built" from "already there" without another round trip. Ids below a trimmed list's
+# horizon are dropped: PostgreSQL serves that range.
 # boundary > 0 says the caller's ids are exhaustive only down to boundary, so the list is cut
 # there and stops claiming COMPLETE, which keeps it exact above its new tail.
 _INSERT_LUA = (
@@ -123,7 +125,7 @@ _INSERT_LUA = (
     + """
 local key = KEYS[1]
 local head = redis.call('LINDEX', key, 0)
-if not head then return 0 end
+if not head then return false end
 local cap, boundary = tonumber(ARGV[1]), tonumber(ARGV[2])
 if #ARGV == 3 and boundary == 0 then
   -- Fast path, the fan-out case: one id newer than everything in the list.
@@ -233,13 +235,15 @@ class TimelineStore:
             for key in keys:
                 pipe.evalsha(sha, 1, key, *args)
 
-        return sum(self._pipelined_scripts(queue, self._insert))
+        return sum(added or 0 for added in self._pipelined_scripts(queue, self._insert))
 
-    def insert(self, *, key: str, post_ids: Iterable[int], cap: int, boundary: int = 0) -> int:
+    def insert(self, *, key: str, post_ids: Iterable[int], cap: int, boundary: int = 0) -> int | None:
+        """Insert ids into one list; the number added, or None if the list does not exist."""
         ids = list(post_ids)
         if not ids:
             return 0
-        return int(self._insert(keys=[key], args=[cap, boundary, *ids]))
+        added = self._insert(keys=[key], args=[cap, boundary, *ids])
+        return None if added is None else int(added)
 
     def remove(self, *, key: str, post_ids: Iterable[int]) -> int:
         ids = list(post_ids)
@@ -271,7 +275,7 @@ class TimelineStore:
 
     # -- plumbing ----------------------------------------------------------------------------
 
-    def _pipelined_scripts(self, queue, script) -> list[int]:
+    def _pipelined_scripts(self, queue, script) -> list[int | None]:
         """Run EVALSHAs queued by ``queue`` in one pipeline; on a cold script cache (a Redis
         restart), load the script and replay the whole batch, which is safe because every
         script here is idempotent. redis-py's own pipeline would ask SCRIPT EXISTS first,
@@ -288,7 +292,7 @@ class TimelineStore:
         for result in results:
             if isinstance(result, Exception):
                 raise result
-        return [int(r) for r in results]
+        return [None if r is None else int(r) for r in results]
 
 
 def _parse(raw: list[bytes]) -> CachedList | None:

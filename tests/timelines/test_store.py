@@ -24,7 +24,10 @@ def test_keys_carry_a_cluster_hash_tag():
 
 def test_push_into_missing_list_creates_nothing(redis_store):
     assert redis_store.push_to_many(keys=[KEY], post_id=5, cap=10) == 0
+    assert redis_store.insert(key=KEY, post_ids=[5, 4], cap=10) is None  # "not built"
     assert not redis_store.client.exists(KEY)
+    built(redis_store, [5])
+    assert redis_store.insert(key=KEY, post_ids=[5], cap=10) == 0  # "already there"
 
 
 def test_push_is_idempotent_and_ordered(redis_store):
