@@ -15,8 +15,8 @@ from graph import services
 from graph.models import Account, Follow
 from graph.selectors import account_has_blocked
 from graph.serializers import AccountCreateSerializer, AccountSerializer
-from posts.models import Post
-from posts.serializers import PostSerializer
+from posts.selectors import post_queryset
+from posts.views import posts_data
 from timelines.models import FeedConfig
 
 
@@ -104,7 +104,5 @@ class AccountViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             blocker_id=author.id, blocked_id=request.user.id
         ):
             raise NotFound("No Account matches the given query.")
-        page = self.paginate_queryset(
-            Post.objects.filter(author=author, deleted_at__isnull=True).select_related("author")
-        )
-        return self.get_paginated_response(PostSerializer(page, many=True).data)
+        page = self.paginate_queryset(post_queryset(viewer=request.user).filter(author=author))
+        return self.get_paginated_response(posts_data(request, page))

@@ -3,7 +3,14 @@ from __future__ import annotations
 from django.core.validators import URLValidator
 from rest_framework import serializers
 
-from posts.models import BODY_MAX_LENGTH, MEDIA_URL_MAX_LENGTH, MEDIA_URLS_MAX, Post
+from posts.models import (
+    BODY_MAX_LENGTH,
+    COMMENT_MAX_LENGTH,
+    MEDIA_URL_MAX_LENGTH,
+    MEDIA_URLS_MAX,
+    Comment,
+    Post,
+)
 
 
 class AuthorSerializer(serializers.Serializer):
@@ -11,12 +18,40 @@ class AuthorSerializer(serializers.Serializer):
     username = serializers.CharField(read_only=True)
 
 
-class PostSerializer(serializers.ModelSerializer):
+class OriginalPostSerializer(serializers.ModelSerializer):
+    """A post with its counts. ``liked_by_me`` reads the ``liked_ids`` set in the context
+    (posts.selectors.liked_post_ids, one query per page); without it, it is false."""
+
     author = AuthorSerializer(read_only=True)
+    liked_by_me = serializers.SerializerMethodField()
 
     class Meta:
         model = Post
-        fields = ["id", "author", "body", "media_urls", "created_at"]
+        fields = [
+            "id",
+            "author",
+            "body",
+            "media_urls",
+            "created_at",
+            "like_count",
+            "comment_count",
+            "share_count",
+            "liked_by_me",
+        ]
+        read_only_fields = fields
+
+    def get_liked_by_me(self, post: Post) -> bool:
+        return post.pk in self.context.get("liked_ids", ())
+
+
+class PostSerializer(OriginalPostSerializer):
+    """A post, or a share: then ``repost_of`` is the original post, and the share's own body is
+    empty and its counts stay 0 (likes, comments and shares of a share go to the original)."""
+
+    repost_of = OriginalPostSerializer(read_only=True, allow_null=True)
+
+    class Meta(OriginalPostSerializer.Meta):
+        fields = [*OriginalPostSerializer.Meta.fields, "repost_of"]
         read_only_fields = fields
 
 
@@ -31,3 +66,16 @@ class PostCreateSerializer(serializers.Serializer):
         required=False,
         default=list,
     )
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = AuthorSerializer(read_only=True)
+
+    class Meta:
+        model = Comment
+        fields = ["id", "post", "author", "body", "created_at"]
+        read_only_fields = fields
+
+
+class CommentCreateSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=COMMENT_MAX_LENGTH)

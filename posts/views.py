@@ -1,32 +1,93 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from feedsite.pagination import KeysetPagination
+from posts import services
 from posts.models import Post
-from posts.serializers import PostCreateSerializer, PostSerializer
-from posts.services import post_create, post_delete
+from posts.selectors import comment_queryset, liked_post_ids, post_queryset
+from posts.serializers import CommentCreateSerializer, CommentSerializer, PostCreateSerializer, PostSerializer
+
+
+def posts_data(request: Request, posts: Sequence[Post], **context) -> list[dict]:
+    """Serialise a page of posts with ``liked_by_me`` answered by one query for the page."""
+    liked = liked_post_ids(viewer=request.user, posts=posts)
+    return PostSerializer(posts, many=True, context={"request": request, "liked_ids": liked, **context}).data
+
+
+def post_data(request: Request, post: Post) -> dict:
+    return posts_data(request, [post])[0]
 
 
 class PostViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Create, read and (soft-)delete posts. Deleted posts, and posts of accounts that blocked
-    you, are 404."""
+    """Create, read and (soft-)delete posts; like, comment on and share them. Deleted posts,
+    and posts of accounts that blocked you, are 404."""
 
     serializer_class = PostSerializer
+    pagination_class = KeysetPagination
+
+    @property
+    def cursor_scope(self) -> str:
+        return f"posts.{self.action}"
 
     def get_queryset(self):
-        qs = Post.objects.filter(deleted_at__isnull=True).select_related("author")
-        if self.request.user.is_authenticated:
-            qs = qs.exclude(author__blocks_made__blocked=self.request.user)
-        return qs
+        return post_queryset(viewer=self.request.user)
+
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        return Response(post_data(request, self.get_object()))
 
     def create(self, request: Request) -> Response:
         serializer = PostCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        post = post_create(author=request.user, **serializer.validated_data)
-        return Response(PostSerializer(post).data, status=status.HTTP_201_CREATED)
+        post = services.post_create(author=request.user, **serializer.validated_data)
+        return Response(post_data(request, post), status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, pk: str | None = None) -> Response:
-        post_delete(post=self.get_object(), actor=request.user)
+        services.post_delete(post=self.get_object(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _engaged_post(self) -> Post:
+        # Deleted and blocked posts are found here so the service can say why it refuses.
+        return get_object_or_404(Post.objects.select_related("repost_of"), pk=self.kwargs["pk"])
+
+    def _fresh(self, post: Post) -> Post:
+        return post_queryset(viewer=None).get(pk=post.pk)  # with its updated counts
+
+    def _toggle(self, request: Request, create: Callable, delete: Callable) -> Response:
+        """POST: 201 with the resulting post, or 200 if it was already there; DELETE: 204."""
+        post = self._engaged_post()
+        if request.method == "DELETE":
+            delete(user=request.user, post=post)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        result, created = create(user=request.user, post=post)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(post_data(request, self._fresh(result)), status=code)
+
+    @action(detail=True, methods=["post", "delete"], permission_classes=[IsAuthenticated])
+    def like(self, request: Request, pk: str | None = None) -> Response:
+        return self._toggle(request, services.like_create, services.like_delete)
+
+    @action(detail=True, methods=["post", "delete"], permission_classes=[IsAuthenticated])
+    def share(self, request: Request, pk: str | None = None) -> Response:
+        return self._toggle(request, services.share_create, services.share_delete)
+
+    @action(detail=True, methods=["get", "post"])
+    def comments(self, request: Request, pk: str | None = None) -> Response:
+        if request.method == "POST":
+            serializer = CommentCreateSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            comment = services.comment_create(
+                author=request.user, post=self._engaged_post(), **serializer.validated_data
+            )
+            return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+        post = self.get_object()
+        original = post.repost_of if post.repost_of_id is not None else post
+        page = self.paginate_queryset(comment_queryset(post=original, viewer=request.user))
+        return self.get_paginated_response(CommentSerializer(page, many=True).data)

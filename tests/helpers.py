@@ -35,3 +35,18 @@ def assert_error(response, status: int, field: str | None = None) -> str:
     if field is not None:
         assert field in body["errors"], body
     return body["detail"]
+
+
+# Every post object the API returns has exactly these keys.
+POST_KEYS = {
+    "id",
+    "author",
+    "body",
+    "media_urls",
+    "created_at",
+    "like_count",
+    "comment_count",
+    "share_count",
+    "liked_by_me",
+    "repost_of",
+}

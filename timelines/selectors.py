@@ -6,14 +6,29 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 
 from graph.models import Account, Block, FanoutMode, Follow, Mute
 from posts.models import Post
+from posts.selectors import shown_originals
 from timelines.models import FeedConfig
 
-# What a feed page renders; leaves out e.g. the author's password hash.
-POST_FIELDS = ("id", "author_id", "body", "media_urls", "created_at", "author__id", "author__username")
+# What a feed page renders (a post, and for a share its original); leaves out e.g. the
+# author's password hash.
+_RENDERED = (
+    "id",
+    "author_id",
+    "body",
+    "media_urls",
+    "created_at",
+    "delivery",
+    "like_count",
+    "comment_count",
+    "share_count",
+    "author__id",
+    "author__username",
+)
+POST_FIELDS = (*_RENDERED, "repost_of_id", *(f"repost_of__{field}" for field in _RENDERED))
 
 
 def account_fanout_mode(*, account: Account, config: FeedConfig) -> str:
@@ -57,16 +72,40 @@ def visible_to(*, viewer_id: int) -> Q:
 
 
 def feed_posts_by_ids(*, viewer_id: int, post_ids: Sequence[int]) -> list[Post]:
-    """Bulk-load the visible, undeleted posts among ``post_ids``, newest first: one query."""
+    """Bulk-load the visible, undeleted posts among ``post_ids``, newest first: one query, and
+    one more when a shared post is among them (see feed_dedup_shares). A share whose original
+    is deleted, or by an account the viewer blocked, muted or was blocked by, is left out."""
     if not post_ids:
         return []
-    return list(
+    posts = list(
         Post.objects.filter(id__in=post_ids, deleted_at__isnull=True)
-        .filter(visible_to(viewer_id=viewer_id))
-        .select_related("author")
+        .filter(visible_to(viewer_id=viewer_id), shown_originals(viewer_id=viewer_id))
+        .select_related("author", "repost_of__author")
         .only(*POST_FIELDS)
         .order_by("-id")
     )
+    return feed_dedup_shares(viewer_id=viewer_id, posts=posts)
+
+
+def feed_dedup_shares(*, viewer_id: int, posts: list[Post]) -> list[Post]:
+    """Show each original once per feed, however many followees shared it: only at its newest
+    entry (the original itself or a share) among the entries visible to the viewer.
+
+    The rule depends on PostgreSQL's state only, not on which page is being read, so it holds
+    across cursor pages: an entry older than the newest one for its original is dropped on
+    every page, and the newest one, wherever it falls, is kept. One query, only for pages that
+    hold a share or a post that has been shared."""
+    originals = {p.repost_of_id or p.id for p in posts if p.repost_of_id is not None or p.share_count}
+    if not originals:
+        return posts
+    newest = dict(
+        Post.objects.filter(repost_of_id__in=originals, deleted_at__isnull=True)
+        .filter(visible_to(viewer_id=viewer_id))
+        .values("repost_of_id")
+        .annotate(newest=Max("id"))
+        .values_list("repost_of_id", "newest")
+    )
+    return [p for p in posts if newest.get(p.repost_of_id or p.id, p.id) == p.id]
 
 
 def feed_posts_queryset(

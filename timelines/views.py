@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from feedsite.pagination import cursor_decode, next_url, page_limit, page_response
 from posts.serializers import PostSerializer
+from posts.views import posts_data
 from timelines.services import feed_page
 
 CURSOR_SCOPE = "feed"
@@ -23,4 +24,4 @@ class FeedViewSet(viewsets.GenericViewSet):
         before_id = cursor_decode(scope=CURSOR_SCOPE, request=request)
         page = feed_page(viewer=request.user, before_id=before_id, limit=limit)
         link = next_url(request=request, scope=CURSOR_SCOPE, before_id=page.next_before)
-        return page_response(results=self.get_serializer(page.posts, many=True).data, next_link=link)
+        return page_response(results=posts_data(request, page.posts), next_link=link)

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from graph.services import block_create, follow_create
 from posts.models import Delivery, Post
 from tests.factories import PostFactory, bulk_followers
-from tests.helpers import assert_error
+from tests.helpers import POST_KEYS, assert_error
 from timelines.store import timeline_key
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def test_create_post_returns_201_and_the_post(client_for, make_account):
     assert response.status_code == 201
     body = response.json()
     post = Post.objects.get()
-    assert set(body) == {"id", "author", "body", "media_urls", "created_at"}
+    assert set(body) == POST_KEYS
     assert body["id"] == post.id
     assert body["author"] == {"id": author.id, "username": author.username}
     assert body["body"] == "hello world"
