@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from graph.models import Account, FanoutMode, Follow
 from posts.models import Delivery, Post
 from tests.factories import PASSWORD, AccountFactory, PostFactory, bulk_followers
+from tests.helpers import feed_ids
 from timelines.models import FeedConfig
 
 pytestmark = pytest.mark.django_db
@@ -55,20 +56,32 @@ def test_feed_config_mode_override_reports_effective_mode():
     assert account.fanout_override == FanoutMode.PULL
 
 
-def test_seed_demo_loads_once_and_prints_token_and_curl():
-    first = run("seed_demo")
+def test_seed_demo_loads_once_and_prints_token_and_curl(client_for):
+    first = run("seed_demo", "--users", "60", "--avg-follows", "6")
     counts = (Account.objects.count(), Follow.objects.count(), Post.objects.count())
-    assert counts[0] == 41 and counts[1] > 40 and counts[2] > 40
-    second = run("seed_demo")
+    assert counts[0] == 61 and counts[1] > 300 and counts[2] > 60
+    assert "Loaded 61 accounts" in first and "followers median" in first
+    second = run("seed_demo", "--users", "60")
     assert "already loaded" in second
     assert (Account.objects.count(), Follow.objects.count(), Post.objects.count()) == counts
     demo = Account.objects.get(username="demo")
     token = demo.auth_token.key
     for output in (first, second):
         assert f"Authorization: Token {token}" in output and "/api/feed/" in output
-    celebrity = Account.objects.get(username="celebrity")
-    assert celebrity.followers_count == Follow.objects.filter(followee=celebrity).count() == 40
-    assert set(Post.objects.filter(author=celebrity).values_list("delivery", flat=True)) == {Delivery.PULL}
+    # demo follows the most followed account, which is in pull mode, and its feed shows
+    # exactly the posts of everyone it follows (rebuilt from PostgreSQL on this first read).
+    top = Account.objects.exclude(id=demo.id).order_by("-followers_count").first()
+    assert Follow.objects.filter(follower=demo, followee=top).exists()
+    assert set(Post.objects.filter(author=top).values_list("delivery", flat=True)) <= {Delivery.PULL}
+    followees = [*Follow.objects.filter(follower=demo).values_list("followee_id", flat=True), demo.id]
+    expected = list(Post.objects.filter(author__in=followees).order_by("-id").values_list("id", flat=True))
+    assert expected and feed_ids(client_for(demo)) == expected
+
+
+def test_seed_demo_refuses_bad_sizes():
+    with pytest.raises(CommandError, match="--users"):
+        call_command("seed_demo", "--users", "3")
+    assert not Account.objects.exists()
 
 
 @pytest.fixture

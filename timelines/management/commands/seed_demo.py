@@ -2,31 +2,43 @@ from __future__ import annotations
 
 import os
 import random
+import time
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import F
 from rest_framework.authtoken.models import Token
 
-from graph.models import Account, FanoutMode, Follow
-from posts.models import Delivery, Post
+from feedsite.progress import ProgressBar
+from graph.models import Account, Follow
+from graph.synthetic import network_generate, network_summary
+from posts.synthetic import posts_generate
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-password-123"
-CELEBRITY_USERNAME = "celebrity"
+DEMO_FOLLOWS = 20
 
 
 class Command(BaseCommand):
     help = (
-        "Load a small demo network once: a 'demo' user following some accounts, one of them a "
-        "pull-mode 'celebrity', with posts. Re-running changes nothing. Prints the demo token "
-        "and a curl line to read its feed."
+        "Load a demo network once: N accounts with power-law follower counts (most have a few "
+        "followers, a few very many; the most followed is in pull mode), posts, and a 'demo' "
+        "user who follows the most followed account and others. Bulk inserts: 100,000 users "
+        "take minutes. Re-running changes nothing. Prints the demo token and a curl line."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--users", type=int, default=40, help="Accounts besides demo (default 40).")
+        parser.add_argument("--users", type=int, default=1000, help="Accounts besides demo (default 1000).")
         parser.add_argument("--seed", type=int, default=1, help="Random seed (default 1).")
+        parser.add_argument(
+            "--avg-follows", type=float, default=30, help="Mean accounts each user follows (default 30)."
+        )
+        parser.add_argument(
+            "--max-follows", type=int, default=5000, help="Most accounts one user follows (default 5000)."
+        )
+        parser.add_argument(
+            "--posts-per-user", type=float, default=5, help="Mean posts per account (default 5)."
+        )
         parser.add_argument(
             "--port", default=None, help="Port shown in the curl line (default $PORT or 8000)."
         )
@@ -34,7 +46,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         demo = Account.objects.filter(username=DEMO_USERNAME).first()
         if demo is None:
-            demo = self._seed(users=max(options["users"], 5), rng=random.Random(options["seed"]))
+            if options["users"] < 10:
+                raise CommandError("--users must be at least 10.")
+            if options["avg_follows"] <= 0 or options["posts_per_user"] < 0 or options["max_follows"] < 1:
+                raise CommandError("--avg-follows and --max-follows must be positive, --posts-per-user >= 0.")
+            demo = self._seed(**options)
         else:
             self.stdout.write("Demo data already loaded; nothing to do.")
         token, _ = Token.objects.get_or_create(user=demo)
@@ -43,44 +59,40 @@ class Command(BaseCommand):
         self.stdout.write(f"  curl -H 'Authorization: Token {token.key}' http://127.0.0.1:{port}/api/feed/")
 
     @transaction.atomic
-    def _seed(self, *, users: int, rng: random.Random) -> Account:
-        # One password hash for everyone: hashing 40 passwords would dominate the run.
-        template = Account(username=DEMO_USERNAME)
-        template.set_password(DEMO_PASSWORD)
-        names = [DEMO_USERNAME, CELEBRITY_USERNAME] + [f"user{i:03d}" for i in range(users - 1)]
-        accounts = Account.objects.bulk_create(
-            Account(username=name, password=template.password) for name in names
+    def _seed(
+        self, *, users: int, seed: int, avg_follows: float, max_follows: int, posts_per_user: float, **_
+    ):
+        started = time.monotonic()
+        progress = ProgressBar(self.stdout)
+        network = network_generate(
+            users=users,
+            seed=seed,
+            avg_follows=avg_follows,
+            max_follows=max_follows,
+            force_pull_top=1,
+            password=DEMO_PASSWORD,
+            progress=progress,
         )
-        demo, celebrity, others = accounts[0], accounts[1], accounts[2:]
-        celebrity.fanout_override = FanoutMode.PULL
-        celebrity.has_pull_posts = True
-        celebrity.save(update_fields=["fanout_override", "has_pull_posts"])
+        self.stdout.write(f"Network in {network.seconds:.1f}s: {network_summary(network)}")
 
-        edges = {(demo.id, celebrity.id)}
-        edges |= {(demo.id, a.id) for a in rng.sample(others, min(10, len(others)))}
-        for account in others:
-            edges.add((account.id, celebrity.id))
-            for followee in rng.sample(accounts, rng.randint(2, 8)):
-                if followee.id != account.id:
-                    edges.add((account.id, followee.id))
-        Follow.objects.bulk_create(Follow(follower_id=a, followee_id=b) for a, b in sorted(edges))
-        followers = Follow.objects.filter(followee=OuterRef("pk")).values("followee").annotate(n=Count("*"))
-        following = Follow.objects.filter(follower=OuterRef("pk")).values("follower").annotate(n=Count("*"))
-        Account.objects.filter(pk__in=[a.id for a in accounts]).update(
-            followers_count=Coalesce(Subquery(followers.values("n")), 0),
-            following_count=Coalesce(Subquery(following.values("n")), 0),
+        demo = Account.objects.create_user(username=DEMO_USERNAME, password=DEMO_PASSWORD)
+        rng = random.Random(seed)
+        top = [account_id for account_id, _ in network.most_followed(DEMO_FOLLOWS)]
+        followees = set(top[: DEMO_FOLLOWS // 2]) | set(rng.sample(network.account_ids, DEMO_FOLLOWS // 2))
+        Follow.objects.bulk_create(Follow(follower=demo, followee_id=f) for f in sorted(followees))
+        Account.objects.filter(id__in=followees).update(followers_count=F("followers_count") + 1)
+        Account.objects.filter(id=demo.id).update(following_count=len(followees))
+
+        posts_started = time.monotonic()
+        post_ids = posts_generate(
+            author_ids=[*network.account_ids, demo.id],
+            seed=seed,
+            posts_per_user=posts_per_user,
+            progress=progress,
         )
-
-        # Bulk-created posts skip the fan-out signal on purpose: timelines are built from
-        # PostgreSQL on first read, like any cold timeline.
-        posts = []
-        for account in accounts:
-            for n in range(rng.randint(2, 6)):
-                delivery = Delivery.PULL if account is celebrity else Delivery.PUSH
-                posts.append(
-                    Post(author=account, body=f"{account.username}'s post #{n + 1}", delivery=delivery)
-                )
-        rng.shuffle(posts)
-        Post.objects.bulk_create(posts)
-        self.stdout.write(f"Loaded {len(accounts)} accounts, {len(edges)} follows, {len(posts)} posts.")
+        self.stdout.write(f"{len(post_ids):,} posts in {time.monotonic() - posts_started:.1f}s.")
+        self.stdout.write(
+            f"Loaded {users + 1:,} accounts, {network.follows + len(followees):,} follows, "
+            f"{len(post_ids):,} posts in {time.monotonic() - started:.1f}s."
+        )
         return demo
