@@ -11,6 +11,7 @@ class FeedConfigAdmin(admin.ModelAdmin):
         "timeline_length",
         "fanout_chunk_size",
         "follow_backfill",
+        "default_feed_mode",
         "updated_at",
     ]
 

@@ -71,10 +71,11 @@ def visible_to(*, viewer_id: int) -> Q:
     return (Q(author_id=viewer_id) | Q(Exists(follows))) & ~Q(Exists(blocks)) & ~Q(Exists(mutes))
 
 
-def feed_posts_by_ids(*, viewer_id: int, post_ids: Sequence[int]) -> list[Post]:
+def feed_posts_by_ids(*, viewer_id: int, post_ids: Sequence[int], dedup: bool = True) -> list[Post]:
     """Bulk-load the visible, undeleted posts among ``post_ids``, newest first: one query, and
-    one more when a shared post is among them (see feed_dedup_shares). A share whose original
-    is deleted, or by an account the viewer blocked, muted or was blocked by, is left out."""
+    one more when a shared post is among them (see feed_dedup_shares; ``dedup=False`` for ids
+    that were de-duplicated already). A share whose original is deleted, or by an account the
+    viewer blocked, muted or was blocked by, is left out."""
     if not post_ids:
         return []
     posts = list(
@@ -84,7 +85,7 @@ def feed_posts_by_ids(*, viewer_id: int, post_ids: Sequence[int]) -> list[Post]:
         .only(*POST_FIELDS)
         .order_by("-id")
     )
-    return feed_dedup_shares(viewer_id=viewer_id, posts=posts)
+    return feed_dedup_shares(viewer_id=viewer_id, posts=posts) if dedup else posts
 
 
 def feed_dedup_shares(*, viewer_id: int, posts: list[Post]) -> list[Post]:

@@ -1,27 +1,66 @@
 from __future__ import annotations
 
 from rest_framework import viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
-from feedsite.pagination import cursor_decode, next_url, page_limit, page_response
+from feedsite.pagination import cursor_decode, cursor_encode, page_limit, page_response
 from posts.serializers import PostSerializer
 from posts.views import posts_data
+from ranking import cursor as ranked_cursor
+from ranking.services import entry_source, ranked_feed_page
+from timelines.models import FeedConfig, FeedMode
 from timelines.services import feed_page
 
 CURSOR_SCOPE = "feed"
+FLAGS = {"": False, "0": False, "false": False, "1": True, "true": True}
 
 
 class FeedViewSet(viewsets.GenericViewSet):
-    """The signed-in user's home feed: pushed timeline merged with pulled celebrity posts."""
+    """The signed-in user's home feed: pushed timeline merged with pulled celebrity posts,
+    newest first (``mode=chronological``) or best first (``mode=ranked``, see ranking/)."""
 
     permission_classes = [IsAuthenticated]
     serializer_class = PostSerializer
 
     def list(self, request: Request) -> Response:
         limit = page_limit(request)
-        before_id = cursor_decode(scope=CURSOR_SCOPE, request=request)
-        page = feed_page(viewer=request.user, before_id=before_id, limit=limit)
-        link = next_url(request=request, scope=CURSOR_SCOPE, before_id=page.next_before)
-        return page_response(results=posts_data(request, page.posts), next_link=link)
+        mode = request.query_params.get("mode", "")
+        if mode not in FeedMode.values and mode != "":
+            raise ValidationError({"mode": [f"Must be one of: {', '.join(FeedMode.values)}."]})
+        explain = FLAGS.get(request.query_params.get("explain", "").lower())
+        if explain is None:
+            raise ValidationError({"explain": ["Must be 1 or 0."]})
+        mode = mode or FeedConfig.load().default_feed_mode  # one query, only when not given
+
+        scores: dict[int, dict] = {}
+        if mode == FeedMode.RANKED:
+            cursor = ranked_cursor.cursor_decode(request.query_params.get("cursor"))
+            page = ranked_feed_page(viewer=request.user, cursor=cursor, limit=limit, explain=explain)
+            posts, scores = page.posts, page.scores
+            token = ranked_cursor.cursor_encode(page.next_cursor) if page.next_cursor else None
+        else:
+            before_id = cursor_decode(scope=CURSOR_SCOPE, request=request)
+            page = feed_page(viewer=request.user, before_id=before_id, limit=limit)
+            posts = page.posts
+            token = (
+                cursor_encode(scope=CURSOR_SCOPE, before_id=page.next_before) if page.next_before else None
+            )
+
+        results = posts_data(request, posts)
+        if explain:
+            for item, post in zip(results, posts, strict=True):
+                item["explain"] = {
+                    "source": entry_source(post=post, viewer_id=request.user.id),
+                    "score": scores.get(post.id),
+                }
+        link = None
+        if token is not None:
+            # The mode goes into the link, so a change of the default mid-scroll cannot
+            # hand this cursor to the other mode.
+            link = replace_query_param(request.build_absolute_uri(), "mode", mode)
+            link = replace_query_param(link, "cursor", token)
+        return page_response(results=results, next_link=link)

@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.forms.models import model_to_dict
 
 from graph.models import Account, FanoutMode, Follow
 from posts.models import Delivery, Post
@@ -91,6 +92,11 @@ def staff_client(client):
     return client
 
 
+def config_form(**changes) -> dict:
+    """The admin form for the config row as it stands, with some fields changed."""
+    return {**model_to_dict(FeedConfig.load(), exclude=["id"]), **changes}
+
+
 def test_admin_tunes_threshold_and_next_post_follows_it(staff_client):
     author = AccountFactory()
     bulk_followers(author, 3)
@@ -98,10 +104,7 @@ def test_admin_tunes_threshold_and_next_post_follows_it(staff_client):
     config = FeedConfig.load()
     url = f"/admin/timelines/feedconfig/{config.pk}/change/"
     assert staff_client.get(url).status_code == 200
-    response = staff_client.post(
-        url,
-        {"celebrity_threshold": 3, "timeline_length": 800, "fanout_chunk_size": 1000, "follow_backfill": 200},
-    )
+    response = staff_client.post(url, config_form(celebrity_threshold=3))
     assert response.status_code == 302, response.content
     assert FeedConfig.load().celebrity_threshold == 3
     author.refresh_from_db()
@@ -111,8 +114,7 @@ def test_admin_tunes_threshold_and_next_post_follows_it(staff_client):
 def test_admin_rejects_out_of_range_knob(staff_client):
     config = FeedConfig.load()
     response = staff_client.post(
-        f"/admin/timelines/feedconfig/{config.pk}/change/",
-        {"celebrity_threshold": 0, "timeline_length": 800, "fanout_chunk_size": 1000, "follow_backfill": 200},
+        f"/admin/timelines/feedconfig/{config.pk}/change/", config_form(celebrity_threshold=0)
     )
     assert response.status_code == 200 and b"errornote" in response.content
     assert FeedConfig.load().celebrity_threshold == 10_000

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from graph.models import Account, FanoutMode
-from timelines.models import FeedConfig
+from timelines.models import RANKING_FIELDS, FeedConfig
 from timelines.selectors import account_fanout_mode
 
 KNOBS = {
@@ -12,6 +12,8 @@ KNOBS = {
     "timeline_length": "timeline-length",
     "fanout_chunk_size": "chunk-size",
     "follow_backfill": "follow-backfill",
+    # ranked feeds (ranking/): flags named after the fields
+    **{name: name.replace("_", "-") for name in RANKING_FIELDS},
 }
 
 
@@ -23,12 +25,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         for field, flag in KNOBS.items():
+            model_field = FeedConfig._meta.get_field(field)
+            kind = {"FloatField": float, "CharField": str}.get(model_field.get_internal_type(), int)
             parser.add_argument(
                 f"--{flag}",
                 dest=field,
-                type=int,
-                metavar="N",
-                help=FeedConfig._meta.get_field(field).help_text,
+                type=kind,
+                metavar="X" if kind is float else "N" if kind is int else "MODE",
+                choices=[value for value, _ in model_field.choices] if model_field.choices else None,
+                help=model_field.help_text,
             )
         parser.add_argument("--account", type=int, metavar="ID", help="Account id for --mode.")
         parser.add_argument(

@@ -1,0 +1,217 @@
+"""Ranked feeds with stable infinite scroll.
+
+A request without a cursor ranks afresh (pull to refresh):
+
+1. Candidates: the newest ``rank_candidates`` entries of the viewer's merged feed (pushed
+   timeline + pulled outboxes), filtered and de-duplicated exactly as in chronological mode
+   (``timelines.services.feed_page``). They span the *ranked window* ``floor``..``top``.
+2. Features in bulk (ranking.selectors: two queries), scores from the ranker (ranking.base),
+   then no more than ``rank_max_author_run`` posts by one author in a row.
+3. The ranked order is stored as a snapshot in Redis (ranking.snapshot) and the first page is
+   cut from it; the cursor names the snapshot and the position.
+
+Later pages read the snapshot, so likes and new posts arriving meanwhile change nothing in
+this scroll: no repeats, no skips (new posts show at the next refresh). Posts deleted or
+blocked since are still filtered out. After the window, the feed goes on in time order below
+``floor``, with the chronological feed's own cursor semantics.
+
+If the snapshot expired (or Redis lost it), the window's entries not yet served (the cursor
+carries their ids) are ranked afresh into a new snapshot, and the scroll goes on from there.
+We rank the rest again rather than fall back to time order because the rest is exactly
+what the viewer has not seen of the window: ranking it keeps the session "best first"
+without repeating or skipping anything, at the cost of one ranking (a few ms).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from graph.models import Account
+from posts.models import Delivery, Post
+from ranking.base import Candidate, Features, Ranker, ScoredPost, diversify
+from ranking.cursor import RankedCursor
+from ranking.formula import FormulaRanker
+from ranking.selectors import engagement_by_post, viewer_affinity
+from ranking.snapshot import snapshot_breakdowns, snapshot_read, snapshot_save
+from timelines.models import FeedConfig
+from timelines.selectors import feed_posts_by_ids
+from timelines.services import feed_page
+
+
+def get_ranker(config: FeedConfig) -> Ranker:
+    """The ranker in force: the formula. A learned model would be chosen here."""
+    return FormulaRanker(config)
+
+
+@dataclass
+class RankedPage:
+    posts: list[Post]
+    next_cursor: RankedCursor | None
+    # entry id -> score breakdown, for explain=1 (ranked entries only)
+    scores: dict[int, dict] = field(default_factory=dict)
+
+
+def entry_source(*, post: Post, viewer_id: int) -> str:
+    """Where a feed entry came from: the viewer's own, pushed into their timeline, or pulled
+    from a celebrity outbox (the entry's delivery, fixed when it was created)."""
+    if post.author_id == viewer_id:
+        return "own"
+    return "pulled" if post.delivery == Delivery.PULL else "pushed"
+
+
+def candidate_of(post: Post) -> Candidate:
+    original = post.repost_of if post.repost_of_id is not None else post
+    return Candidate(
+        entry_id=post.id,
+        post_id=original.id,
+        author_id=original.author_id,
+        created_at=post.created_at.timestamp(),
+        has_media=bool(original.media_urls),
+        like_count=original.like_count,
+        comment_count=original.comment_count,
+        share_count=original.share_count,
+    )
+
+
+def rank_entries(*, viewer_id: int, posts: Sequence[Post], config: FeedConfig) -> list[ScoredPost]:
+    """Load features in bulk (two queries), score, and spread authors out: the ranking step."""
+    candidates = [candidate_of(p) for p in posts]
+    now = timezone.now()
+    affinity = viewer_affinity(viewer_id=viewer_id, now=now, config=config)
+    features = Features(
+        now=now.timestamp(),
+        engagement=engagement_by_post(post_ids=list({c.post_id for c in candidates}), now=now, config=config),
+        affinity=affinity.by_author,
+        interactions=affinity.interactions,
+    )
+    ranked = get_ranker(config).rank(candidates=candidates, features=features)
+    return diversify(ranked, max_run=config.rank_max_author_run)
+
+
+def ranked_feed_page(
+    *, viewer: Account, cursor: RankedCursor | None, limit: int, explain: bool
+) -> RankedPage:
+    config = FeedConfig.load()
+    if cursor is None:
+        return _first_page(viewer=viewer, config=config, limit=limit, explain=explain)
+    if cursor.session is None:
+        return _below_window(viewer=viewer, before=cursor.before, limit=limit, posts=[], scores={})
+    return _window_page(viewer=viewer, config=config, cursor=cursor, limit=limit, explain=explain)
+
+
+def _first_page(*, viewer: Account, config: FeedConfig, limit: int, explain: bool) -> RankedPage:
+    window = feed_page(viewer=viewer, before_id=None, limit=config.rank_candidates)
+    if not window.posts:
+        return RankedPage(posts=[], next_cursor=None)
+    cursor = RankedCursor(
+        top=window.posts[0].id, floor=window.posts[-1].id, more_below=window.next_before is not None
+    )
+    ordered, scores = _snapshot(
+        viewer=viewer, config=config, posts=window.posts, cursor=cursor, explain=explain
+    )
+    page = ordered[:limit]
+    cursor.offset = len(page)
+    cursor.served = [p.id for p in page]
+    return _finish(viewer=viewer, cursor=cursor, posts=page, scores=scores, limit=limit)
+
+
+def _snapshot(
+    *, viewer: Account, config: FeedConfig, posts: Sequence[Post], cursor: RankedCursor, explain: bool
+) -> tuple[list[Post], dict[int, dict]]:
+    """Rank the posts and store their order as a new snapshot session in ``cursor``."""
+    ranked = rank_entries(viewer_id=viewer.id, posts=posts, config=config)
+    scores = {s.candidate.entry_id: {"total": s.score, **s.components} for s in ranked}
+    order = [s.candidate.entry_id for s in ranked]
+    cursor.session = snapshot_save(
+        viewer_id=viewer.id,
+        entry_ids=order,
+        ttl=config.rank_snapshot_ttl_seconds,
+        breakdowns=scores if explain else None,
+    )
+    cursor.offset, cursor.length = 0, len(order)
+    by_id = {p.id: p for p in posts}
+    return [by_id[i] for i in order], scores
+
+
+def _window_page(
+    *, viewer: Account, config: FeedConfig, cursor: RankedCursor, limit: int, explain: bool
+) -> RankedPage:
+    posts: list[Post] = []
+    scores: dict[int, dict] = {}
+    served = set(cursor.served)
+    while len(posts) < limit and cursor.offset < cursor.length:
+        want = limit - len(posts)
+        ids = snapshot_read(
+            viewer_id=viewer.id,
+            session=cursor.session,
+            start=cursor.offset,
+            count=want + max(4, want // 4),  # spare ids absorb posts deleted or blocked since
+            ttl=config.rank_snapshot_ttl_seconds,
+        )
+        if ids is None:
+            rest, fresh_scores = _rerank_rest(viewer=viewer, config=config, cursor=cursor, explain=explain)
+            take = rest[:want]
+            posts += take
+            cursor.offset = len(take)
+            scores.update({p.id: fresh_scores[p.id] for p in take})
+            continue
+        if not ids:
+            break
+        fresh = [i for i in ids if i not in served]  # belt and braces: never show one twice
+        visible = {p.id: p for p in feed_posts_by_ids(viewer_id=viewer.id, post_ids=fresh, dedup=False)}
+        for entry_id in ids:
+            if len(posts) == limit:
+                break
+            cursor.offset += 1
+            if entry_id in visible and entry_id not in served:
+                posts.append(visible[entry_id])
+    if explain and posts:
+        stored = snapshot_breakdowns(
+            viewer_id=viewer.id, session=cursor.session, entry_ids=[p.id for p in posts]
+        )
+        scores = {**stored, **scores}
+    cursor.served += [p.id for p in posts]
+    return _finish(viewer=viewer, cursor=cursor, posts=posts, scores=scores, limit=limit)
+
+
+def _rerank_rest(
+    *, viewer: Account, config: FeedConfig, cursor: RankedCursor, explain: bool
+) -> tuple[list[Post], dict[int, dict]]:
+    """The snapshot is gone: rank the window's entries not served yet into a new one."""
+    served = set(cursor.served)
+    rest: list[Post] = []
+    before = cursor.top + 1
+    while True:
+        chunk = feed_page(viewer=viewer, before_id=before, limit=config.rank_candidates)
+        rest += [p for p in chunk.posts if p.id >= cursor.floor and p.id not in served]
+        if chunk.next_before is None or chunk.next_before <= cursor.floor:
+            break
+        before = chunk.next_before
+    if not rest:
+        cursor.session, cursor.offset, cursor.length = "", 0, 0
+        return [], {}
+    return _snapshot(viewer=viewer, config=config, posts=rest, cursor=cursor, explain=explain)
+
+
+def _finish(
+    *, viewer: Account, cursor: RankedCursor, posts: list[Post], scores: dict[int, dict], limit: int
+) -> RankedPage:
+    if len(posts) < limit or cursor.offset >= cursor.length:
+        # The window is done: the rest of this page, and what follows, in time order below it.
+        if not cursor.more_below:
+            return RankedPage(posts=posts, next_cursor=None, scores=scores)
+        if len(posts) == limit:
+            return RankedPage(posts=posts, next_cursor=RankedCursor(before=cursor.floor), scores=scores)
+        return _below_window(viewer=viewer, before=cursor.floor, limit=limit, posts=posts, scores=scores)
+    return RankedPage(posts=posts, next_cursor=cursor, scores=scores)
+
+
+def _below_window(
+    *, viewer: Account, before: int, limit: int, posts: list[Post], scores: dict[int, dict]
+) -> RankedPage:
+    page = feed_page(viewer=viewer, before_id=before, limit=limit - len(posts))
+    next_cursor = RankedCursor(before=page.next_before) if page.next_before is not None else None
+    return RankedPage(posts=posts + page.posts, next_cursor=next_cursor, scores=scores)
