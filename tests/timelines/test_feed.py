@@ -189,8 +189,11 @@ def test_feed_page_query_count_does_not_grow_with_page_size(
         # token auth + pull-mode followees + one bulk load of the page's posts with authors +
         # which of them the viewer liked (liked_by_me, one query for the whole page)
         with django_assert_num_queries(4):
-            response = client.get(f"/api/feed/?limit={limit}")
+            response = client.get(f"/api/feed/?mode=chronological&limit={limit}")
         assert len(response.json()["results"]) == limit
+        # Without ?mode=, the config row says which mode: one more query.
+        with django_assert_num_queries(5):
+            client.get(f"/api/feed/?limit={limit}")
 
 
 def test_feed_requires_authentication(api):
