@@ -107,6 +107,13 @@ AUTH_PASSWORD_VALIDATORS = [
 # (cookiecutter-django style); TIMELINE_REDIS_URL splits the timelines off when needed.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 TIMELINE_REDIS_URL = os.environ.get("TIMELINE_REDIS_URL", REDIS_URL)
+# host:port of some Redis Cluster nodes (the rest are discovered). Set, it replaces
+# TIMELINE_REDIS_URL for timelines and outboxes (see timelines.store).
+TIMELINE_REDIS_CLUSTER_NODES = env_list("TIMELINE_REDIS_CLUSTER_NODES", "")
+# On a cluster, writes that add posts wait until this many replicas of the shard have them
+# (capped by the replicas the shard has), so a failover cannot lose them; 0 turns it off.
+TIMELINE_REDIS_REPLICA_ACKS = env_int("TIMELINE_REDIS_REPLICA_ACKS", 1)
+TIMELINE_REDIS_REPLICA_ACK_TIMEOUT_MS = env_int("TIMELINE_REDIS_REPLICA_ACK_TIMEOUT_MS", 200)
 
 CACHES = {
     "default": {

@@ -9,6 +9,8 @@ from feedsite.settings import *  # noqa: F403
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TIMELINE_REDIS_URL = REDIS_URL
+# Tests start their own cluster (tests/conftest.py); a worker subprocess is pointed at it here.
+TIMELINE_REDIS_CLUSTER_NODES = env_list("TEST_TIMELINE_REDIS_CLUSTER_NODES", "")  # noqa: F405
 CELERY_BROKER_URL = REDIS_URL
 CACHES = {
     "default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "cache"}

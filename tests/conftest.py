@@ -7,12 +7,36 @@ from rest_framework.test import APIClient
 
 from graph.models import Account
 from tests.factories import AccountFactory, token_for
+from tests.redis_cluster import LocalRedisCluster
 from timelines.store import TimelineStore, get_store, timeline_key
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Tests marked also_cluster run twice: on the single test Redis and on a real cluster.
+    if metafunc.definition.get_closest_marker("also_cluster"):
+        metafunc.parametrize("timeline_backend", ["single", "cluster"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[LocalRedisCluster]:
+    """A real Redis Cluster (3 masters, 1 replica each) on free ports, for the whole run."""
+    cluster = LocalRedisCluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def timeline_backend(request: pytest.FixtureRequest) -> str:
+    return getattr(request, "param", "single")
+
+
 @pytest.fixture(autouse=True)
-def redis_store() -> Iterator[TimelineStore]:
-    """The real timeline store, emptied before each test (the test Redis database only)."""
+def redis_store(request: pytest.FixtureRequest, timeline_backend: str) -> Iterator[TimelineStore]:
+    """The real timeline store, emptied before each test: the test Redis database, or the
+    test cluster for tests marked ``also_cluster`` in their cluster run."""
+    if timeline_backend == "cluster":
+        nodes = request.getfixturevalue("redis_cluster").nodes
+        request.getfixturevalue("settings").TIMELINE_REDIS_CLUSTER_NODES = nodes
     store = get_store()
     store.client.flushdb()
     yield store

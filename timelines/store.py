@@ -21,11 +21,17 @@ fan-out chunk never duplicates an id.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import redis
 from django.conf import settings
+from redis.backoff import ExponentialBackoff
+from redis.cluster import ClusterNode, RedisCluster
+from redis.connection import Connection
+from redis.crc import key_slot
+from redis.retry import Retry
 
 COMPLETE = 0
 BUILDING = -1
@@ -306,12 +312,228 @@ def _parse(raw: list[bytes]) -> CachedList | None:
     return CachedList(ids=ids, complete=False)
 
 
-@functools.cache
+class ReplicaAckTimeout(redis.exceptions.TimeoutError):
+    """A cluster shard applied a write but not enough of its replicas confirmed it in time.
+    The write is retried (Celery autoretry on TimeoutError): scripts are idempotent, and a
+    failover in the meantime would otherwise have lost it."""
+
+
+# Errors after which a command is sent again, to wherever the refreshed topology says.
+_CLUSTER_RETRY = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.ReadOnlyError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.MovedError,
+    redis.exceptions.TryAgainError,
+    redis.exceptions.ClusterDownError,
+    redis.exceptions.SlotNotCoveredError,
+)
+_CLUSTER_ATTEMPTS = 4
+_CLUSTER_BACKOFF_S = 0.05
+
+
+@dataclass
+class _NodeBatch:
+    """Commands for one cluster node, written in one go and read back in order."""
+
+    node: ClusterNode
+    indexes: list[int]
+    asking: bool = False
+    acks_wanted: int = 0
+
+
+class ClusterTimelineStore(TimelineStore):
+    """The same operations on a Redis Cluster (redis-py's ``RedisCluster``).
+
+    Every operation touches one key and keys carry a hash tag, so single-key calls, reads and
+    rebuilds go through redis-py as they are (it follows MOVED/ASK and reloads scripts).
+    Writes that add posts (fan-out chunks, inserts) go through ``_scripts_per_node``: keys
+    grouped by the master owning their slot, one pipeline per master, all masters written
+    before any is read, so a chunk costs one round trip per node, not per follower. Each
+    node's pipeline ends with ``WAIT``, so a post is reported delivered only once a replica
+    holds it: a master that dies right after cannot take it with it.
+    """
+
+    def __init__(self, client: RedisCluster, *, replica_acks: int = 1, ack_timeout_ms: int = 200) -> None:
+        super().__init__(client)
+        self.replica_acks = replica_acks
+        self.ack_timeout_ms = ack_timeout_ms
+
+    def push_to_many(self, *, keys: Sequence[str], post_id: int, cap: int) -> int:
+        results = self._scripts_per_node(self._insert, [(key, (cap, 0, post_id)) for key in keys])
+        return sum(added or 0 for added in results)
+
+    def insert(self, *, key: str, post_ids: Iterable[int], cap: int, boundary: int = 0) -> int | None:
+        ids = list(post_ids)
+        if not ids:
+            return 0
+        return self._scripts_per_node(self._insert, [(key, (cap, boundary, *ids))])[0]
+
+    def _scripts_per_node(self, script, calls: Sequence[tuple[str, tuple]]) -> list[int | None]:
+        """Run ``script`` once per (key, args), one pipelined round trip per master.
+
+        Commands that meet a failover or a slot move (connection errors, MOVED, TRYAGAIN,
+        CLUSTERDOWN) are sent again after a topology refresh, ASK ones to the node named,
+        NOSCRIPT ones after loading the script there (a promoted replica has no script
+        cache); all safe because the scripts are idempotent. Gives up after a few quick tries
+        with the last error, which the fan-out task retries with backoff.
+        """
+        results: dict[int, int | None] = {}
+        pending = list(range(len(calls)))
+        ask_targets: dict[int, ClusterNode] = {}
+        last_error: Exception | None = None
+        for attempt in range(_CLUSTER_ATTEMPTS):
+            if attempt:
+                time.sleep(_CLUSTER_BACKOFF_S * attempt)
+            try:
+                batches = self._batches_by_node(calls, pending, ask_targets)
+            except _CLUSTER_RETRY as exc:  # no node for a slot yet: mid-failover
+                last_error = exc
+                self.client.nodes_manager.initialize()
+                continue
+            pending, ask_targets, refresh = [], {}, False
+            for batch, replies, ack_error in self._send_batches(script.sha, calls, batches):
+                for index, reply in zip(batch.indexes, replies, strict=True):
+                    if isinstance(reply, _CLUSTER_RETRY):
+                        refresh = True
+                    elif isinstance(reply, redis.exceptions.AskError):
+                        ask_targets[index] = self._node(reply.host, reply.port)
+                    elif isinstance(reply, redis.exceptions.NoScriptError):
+                        self.client.get_redis_connection(batch.node).script_load(script.script)
+                    elif isinstance(reply, Exception):
+                        raise reply
+                    else:
+                        # Applied; a resend after a missing replica ack reports 0, so keep
+                        # the first answer.
+                        results.setdefault(index, None if reply is None else int(reply))
+                        if ack_error is None:
+                            continue
+                        reply, refresh = ack_error, True
+                    last_error = reply
+                    pending.append(index)
+            if not pending:
+                return [results[index] for index in range(len(calls))]
+            if refresh:
+                self.client.nodes_manager.initialize()
+        raise last_error
+
+    def _node(self, host: str, port: int) -> ClusterNode:
+        nodes = self.client.nodes_manager
+        return nodes.get_node(host=host, port=port) or ClusterNode(host, port)
+
+    def _batches_by_node(
+        self, calls: Sequence[tuple[str, tuple]], indexes: Sequence[int], ask_targets: dict[int, ClusterNode]
+    ) -> list[_NodeBatch]:
+        slots = self.client.nodes_manager.slots_cache
+        batches: dict[tuple[str, bool], _NodeBatch] = {}
+        for index in indexes:
+            key = calls[index][0]
+            if index in ask_targets:
+                node, asking, acks = ask_targets[index], True, self.replica_acks
+            else:
+                owners = slots.get(key_slot(key.encode()))
+                if not owners:
+                    raise redis.exceptions.SlotNotCoveredError(f"no node serves {key}")
+                node, asking, acks = owners[0], False, min(self.replica_acks, len(owners) - 1)
+            batch = batches.get((node.name, asking))
+            if batch is None:
+                batch = batches[node.name, asking] = _NodeBatch(node=node, indexes=[], asking=asking)
+            batch.acks_wanted = max(batch.acks_wanted, acks)
+            batch.indexes.append(index)
+        return list(batches.values())
+
+    def _send_batches(
+        self, sha: str, calls: Sequence[tuple[str, tuple]], batches: list[_NodeBatch]
+    ) -> list[tuple[_NodeBatch, list, ReplicaAckTimeout | None]]:
+        """Write every node's pipeline, then read them all, so the nodes work in parallel.
+        Returns each batch with one reply (or exception) per command, and an error if its
+        replicas did not confirm the writes in time."""
+        sent: list[tuple[_NodeBatch, redis.Redis, Connection, list[tuple] | Exception]] = []
+        outcomes: list[tuple[_NodeBatch, list, ReplicaAckTimeout | None]] = []
+        try:
+            for batch in batches:
+                commands = []
+                for index in batch.indexes:
+                    if batch.asking:
+                        commands.append(("ASKING",))
+                    key, args = calls[index]
+                    commands.append(("EVALSHA", sha, 1, key, *args))
+                if batch.acks_wanted:
+                    commands.append(("WAIT", batch.acks_wanted, self.ack_timeout_ms))
+                try:
+                    node_client = self.client.get_redis_connection(batch.node)
+                    connection = node_client.connection_pool.get_connection()
+                except _CLUSTER_RETRY as exc:
+                    outcomes.append((batch, [exc] * len(batch.indexes), None))
+                    continue
+                try:
+                    connection.send_packed_command(connection.pack_commands(commands))
+                except _CLUSTER_RETRY as exc:
+                    commands = exc
+                sent.append((batch, node_client, connection, commands))
+            for batch, node_client, connection, commands in sent:
+                outcomes.append((batch, *self._read_batch(batch, node_client, connection, commands)))
+        finally:
+            for _batch, node_client, connection, _commands in sent:
+                node_client.connection_pool.release(connection)
+        return outcomes
+
+    def _read_batch(
+        self, batch: _NodeBatch, node_client: redis.Redis, connection: Connection, commands
+    ) -> tuple[list, ReplicaAckTimeout | None]:
+        if isinstance(commands, Exception):
+            connection.disconnect()
+            return [commands] * len(batch.indexes), None
+        replies = []
+        try:
+            for command in commands:
+                try:
+                    replies.append(node_client.parse_response(connection, command[0]))
+                except redis.exceptions.ResponseError as exc:
+                    replies.append(exc)
+        except _CLUSTER_RETRY as exc:
+            connection.disconnect()  # unread replies would poison the connection's next user
+            return [exc] * len(batch.indexes), None
+        ack_error = None
+        if batch.acks_wanted:
+            acked = replies.pop()
+            if isinstance(acked, Exception) or acked < batch.acks_wanted:
+                ack_error = ReplicaAckTimeout(
+                    f"{batch.node.name}: {acked}/{batch.acks_wanted} replicas confirmed the "
+                    f"write within {self.ack_timeout_ms} ms"
+                )
+        if batch.asking:
+            replies = replies[1::2]
+        return replies, ack_error
+
+
 def get_store() -> TimelineStore:
-    client = redis.Redis.from_url(
-        settings.TIMELINE_REDIS_URL,
-        socket_connect_timeout=2,
-        socket_timeout=5,
-        health_check_interval=30,
+    """The process's timeline store, built once per configuration (tests switch between a
+    single Redis and a cluster through settings)."""
+    return _store_for(tuple(settings.TIMELINE_REDIS_CLUSTER_NODES), settings.TIMELINE_REDIS_URL)
+
+
+@functools.cache
+def _store_for(cluster_nodes: tuple[str, ...], url: str) -> TimelineStore:
+    timeouts = {"socket_connect_timeout": 2, "socket_timeout": 5}
+    if not cluster_nodes:
+        return TimelineStore(redis.Redis.from_url(url, health_check_interval=30, **timeouts))
+    startup = []
+    for node in cluster_nodes:
+        host, _, port = node.rpartition(":")
+        startup.append(ClusterNode(host, int(port)))
+    client = RedisCluster(
+        startup_nodes=startup,
+        # A web request should fail fast during a failover (the feed degrades); fan-out
+        # tasks retry with backoff until the replica has taken over.
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+        **timeouts,
     )
-    return TimelineStore(client)
+    return ClusterTimelineStore(
+        client,
+        replica_acks=settings.TIMELINE_REDIS_REPLICA_ACKS,
+        ack_timeout_ms=settings.TIMELINE_REDIS_REPLICA_ACK_TIMEOUT_MS,
+    )
+
+
+get_store.cache_clear = _store_for.cache_clear  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ from timelines import tasks
 from timelines.models import FeedConfig
 from timelines.store import COMPLETE
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.also_cluster]
 
 
 def test_post_is_fanned_out_across_several_chunks(redis_store, warm_timelines, run_commit_hooks):

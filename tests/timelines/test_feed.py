@@ -13,7 +13,7 @@ from tests.factories import AccountFactory, PostFactory
 from tests.helpers import feed_ids, timeline_raw
 from timelines.store import COMPLETE, get_store
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.also_cluster]
 
 
 @pytest.fixture

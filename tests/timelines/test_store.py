@@ -6,6 +6,8 @@ import pytest
 
 from timelines.store import COMPLETE, CachedList, timeline_key
 
+pytestmark = pytest.mark.also_cluster
+
 KEY = timeline_key(1)
 
 
