@@ -166,6 +166,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # With acks_late on the Redis broker an unacknowledged message is redelivered after this many
 # seconds; it must exceed the longest chunk and any retry countdown (see timelines.tasks).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600)}
+# Fan-out runs on two queues so one big post cannot delay everyone else's: push fan-outs to
+# at least FANOUT_BULK_THRESHOLD followers (and their chunks) go to `fanout_bulk`, the rest
+# to `fanout` (timelines.tasks). Other tasks stay on Celery's default queue, `celery`.
+FANOUT_BULK_THRESHOLD = env_int("FANOUT_BULK_THRESHOLD", 1_000)
+CELERY_TASK_ROUTES = {
+    "timelines.tasks.fanout_post": {"queue": "fanout"},
+    "timelines.tasks.fanout_chunk": {"queue": "fanout"},
+}
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -7,17 +7,23 @@ cd "$(dirname "$0")/.."
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 
-.venv/bin/celery -A feedsite worker --loglevel=INFO --concurrency="${WORKER_CONCURRENCY:-2}" &
+# Two workers, as in production: big fan-outs (queue fanout_bulk) never hold up small ones
+# (fanout) or other tasks (celery). See README "Scaling out".
+.venv/bin/celery -A feedsite worker --loglevel=INFO --queues=celery,fanout --hostname=fast@%h \
+  --concurrency="${WORKER_CONCURRENCY:-2}" &
 worker=$!
+.venv/bin/celery -A feedsite worker --loglevel=INFO --queues=fanout_bulk --hostname=bulk@%h \
+  --concurrency="${BULK_WORKER_CONCURRENCY:-1}" &
+bulk_worker=$!
 .venv/bin/gunicorn feedsite.wsgi --bind "$HOST:$PORT" --workers "${WEB_CONCURRENCY:-2}" \
   --access-logfile - --graceful-timeout 5 &
 web=$!
 
 stop() {
   trap - INT TERM EXIT
-  kill -TERM "$worker" "$web" 2>/dev/null
-  wait "$worker" "$web" 2>/dev/null
+  kill -TERM "$worker" "$bulk_worker" "$web" 2>/dev/null
+  wait "$worker" "$bulk_worker" "$web" 2>/dev/null
 }
 trap stop INT TERM EXIT
-echo "serving http://$HOST:$PORT/api/ (worker pid $worker, web pid $web); Ctrl-C stops both"
-wait -n "$worker" "$web"
+echo "serving http://$HOST:$PORT/api/ (workers $worker, $bulk_worker; web $web); Ctrl-C stops all"
+wait -n "$worker" "$bulk_worker" "$web"

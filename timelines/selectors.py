@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 
 from graph.models import Account, Block, FanoutMode, Follow, Mute
-from posts.models import Post
+from posts.models import Delivery, Post
 from posts.selectors import shown_originals
 from timelines.models import FeedConfig
 
@@ -38,6 +39,19 @@ def account_fanout_mode(*, account: Account, config: FeedConfig) -> str:
     if account.followers_count >= config.celebrity_threshold:
         return FanoutMode.PULL
     return FanoutMode.PUSH
+
+
+FANOUT_QUEUE = "fanout"
+FANOUT_BULK_QUEUE = "fanout_bulk"
+
+
+def fanout_queue(*, delivery: str, audience: int) -> str:
+    """The Celery queue for a post's fan-out and its chunks: big push fan-outs get a queue
+    (and workers) of their own, so small posts never wait behind them. A pull-mode post is
+    one outbox write, however large its audience."""
+    if delivery == Delivery.PUSH and audience >= settings.FANOUT_BULK_THRESHOLD:
+        return FANOUT_BULK_QUEUE
+    return FANOUT_QUEUE
 
 
 def follower_id_batches(*, author_id: int, batch_size: int) -> Iterator[list[int]]:

@@ -40,6 +40,7 @@ class FanoutPlan:
     post_id: int
     cap: int
     follower_batches: Iterator[list[int]]
+    queue: str  # where the chunk tasks go (selectors.fanout_queue)
 
 
 def fanout_start(*, post_id: int) -> FanoutPlan | None:
@@ -47,7 +48,12 @@ def fanout_start(*, post_id: int) -> FanoutPlan | None:
     push-mode post goes to its author's own timeline at once and returns the follower batches
     for chunk tasks. Returns None when there is nothing (more) to do, including for a post
     that was deleted or never committed: a stale event is not an error."""
-    post = Post.objects.filter(id=post_id, deleted_at__isnull=True).only("author_id", "delivery").first()
+    post = (
+        Post.objects.filter(id=post_id, deleted_at__isnull=True)
+        .select_related("author")
+        .only("author_id", "delivery", "author__followers_count")
+        .first()
+    )
     if post is None:
         return None
     config = FeedConfig.load()
@@ -63,7 +69,8 @@ def fanout_start(*, post_id: int) -> FanoutPlan | None:
         return None
     store.insert(key=timeline_key(post.author_id), post_ids=[post_id], cap=config.timeline_length)
     batches = selectors.follower_id_batches(author_id=post.author_id, batch_size=config.fanout_chunk_size)
-    return FanoutPlan(post_id=post_id, cap=config.timeline_length, follower_batches=batches)
+    queue = selectors.fanout_queue(delivery=post.delivery, audience=post.author.followers_count)
+    return FanoutPlan(post_id=post_id, cap=config.timeline_length, follower_batches=batches, queue=queue)
 
 
 def timelines_push(*, post_id: int, user_ids: Sequence[int], cap: int) -> int:

@@ -20,12 +20,13 @@ def enqueue_fanout(
 ) -> None:
     if not created or raw:
         return
-    post_id = instance.pk
+    post_id, delivery = instance.pk, instance.delivery
+    audience = instance.author.followers_count  # the author is loaded by posts.services
 
     def enqueue() -> None:
-        from timelines.tasks import fanout_post
+        from timelines.tasks import fanout_post_enqueue
 
-        fanout_post.delay(post_id)
+        fanout_post_enqueue(post_id=post_id, delivery=delivery, audience=audience)
 
     # on_commit: a worker must never see a post id before the row is visible, and a rolled
     # back post must never be fanned out. robust: the post is already committed; a broker

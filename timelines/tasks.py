@@ -12,7 +12,7 @@ import redis
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from timelines import services
+from timelines import selectors, services
 
 RETRYABLE = (
     redis.exceptions.ConnectionError,
@@ -30,6 +30,14 @@ RETRY_POLICY = {
 }
 
 
+def fanout_post_enqueue(*, post_id: int, delivery: str, audience: int) -> str:
+    """Queue a new post's fan-out where its audience size says (see
+    selectors.fanout_queue); returns the queue."""
+    queue = selectors.fanout_queue(delivery=delivery, audience=audience)
+    fanout_post.apply_async(args=[post_id], queue=queue)
+    return queue
+
+
 @shared_task(**RETRY_POLICY)
 def fanout_post(post_id: int) -> int:
     """Route a new post: outbox for pull mode, else enqueue one chunk task per follower batch.
@@ -39,7 +47,7 @@ def fanout_post(post_id: int) -> int:
         return 0
     chunks = 0
     for user_ids in plan.follower_batches:
-        fanout_chunk.delay(plan.post_id, user_ids, plan.cap)
+        fanout_chunk.apply_async(args=[plan.post_id, user_ids, plan.cap], queue=plan.queue)
         chunks += 1
     return chunks
 

@@ -2,67 +2,29 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.core.management import call_command
 
-from feedsite.celery import app as celery_app
 from tests.factories import AccountFactory, bulk_followers
 from tests.helpers import timeline_raw
-from timelines.store import COMPLETE
+from tests.workers import ALL_QUEUES, celery_workers
+from timelines.store import COMPLETE, TimelineStore, timeline_key
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-READY_TIMEOUT = 60
 DELIVERY_TIMEOUT = 60
 
 
 @pytest.fixture
 def celery_worker_process() -> Iterator[subprocess.Popen]:
-    """A `celery worker` subprocess using the test database and test Redis as broker."""
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "feedsite.test_settings",
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "TEST_REDIS_URL": settings.REDIS_URL,
-    }
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "feedsite", "worker", "--concurrency=1",
-         "--loglevel=INFO", "--without-gossip", "--without-mingle", "--hostname=test-worker@%h"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + READY_TIMEOUT
-    output = []
-    while time.monotonic() < deadline:
-        line = worker.stdout.readline()
-        output.append(line)
-        if " ready." in line:
-            break
-        if worker.poll() is not None:
-            pytest.fail("worker exited early:\n" + "".join(output))
-    else:
-        worker.kill()
-        pytest.fail("worker not ready in time:\n" + "".join(output))
-    celery_app.conf.task_always_eager = False
-    try:
+    """A `celery worker` subprocess on every queue, using the test database and Redis."""
+    with celery_workers(("test-worker", ALL_QUEUES)) as (worker,):
         yield worker
-    finally:
-        celery_app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
 
 
 def test_real_worker_delivers_a_post_to_1000_followers(
@@ -91,3 +53,51 @@ def test_real_worker_delivers_a_post_to_1000_followers(
     print(f"\nreal worker: post reached 1000 followers in {elapsed * 1000:.0f} ms")
     assert all(timeline_raw(redis_store, f.id) == [post_id, COMPLETE] for f in followers)
     assert celery_worker_process.poll() is None
+
+
+def _have_post(store: TimelineStore, user_ids: list[int], post_id: int) -> int:
+    """How many of the users' timelines have the post on top."""
+    with store.client.pipeline(transaction=False) as pipe:
+        for user_id in user_ids:
+            pipe.lindex(timeline_key(user_id), 0)
+        heads = pipe.execute()
+    return sum(1 for head in heads if head is not None and int(head) == post_id)
+
+
+def _wait_for(predicate, what: str) -> None:
+    deadline = time.monotonic() + DELIVERY_TIMEOUT
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.02)
+
+
+def test_small_post_is_delivered_while_a_big_fanout_is_still_running(redis_store, client_for):
+    """Two real workers, one per queue: a post to 6,000 followers (120 chunks on fanout_bulk)
+    does not hold up a post to 5 followers (fanout), which lands while the big one runs."""
+    call_command("feed_config", chunk_size=50)
+    big, small = AccountFactory(), AccountFactory()
+    big_fans = [f.id for f in bulk_followers(big, 6000, prefix="big")]
+    small_fans = [f.id for f in bulk_followers(small, 5, prefix="small")]
+    assert big.followers_count >= settings.FANOUT_BULK_THRESHOLD > small.followers_count
+    with redis_store.client.pipeline(transaction=False) as pipe:  # built, empty timelines
+        for user_id in big_fans + small_fans:
+            pipe.rpush(timeline_key(user_id), COMPLETE)
+        pipe.execute()
+
+    with celery_workers(("fast", ["celery", "fanout"]), ("bulk", ["fanout_bulk"])):
+        big_post = client_for(big).post("/api/posts/", {"body": "to everyone"}, format="json").json()["id"]
+        _wait_for(lambda: _have_post(redis_store, big_fans, big_post) > 0, "the big fan-out started")
+
+        started = time.monotonic()
+        small_post = client_for(small).post("/api/posts/", {"body": "to a few"}, format="json").json()["id"]
+        _wait_for(lambda: _have_post(redis_store, small_fans, small_post) == 5, "the small post arrived")
+        small_latency = time.monotonic() - started
+        reached = _have_post(redis_store, big_fans, big_post)
+        assert reached < len(big_fans), "the big fan-out had already finished: nothing was shown"
+
+        _wait_for(lambda: _have_post(redis_store, big_fans, big_post) == len(big_fans), "big post arrived")
+        big_duration = time.monotonic() - started
+    print(
+        f"\nsmall post delivered in {small_latency * 1000:.0f} ms while the big one had reached "
+        f"{reached}/{len(big_fans)}; big fan-out done {big_duration:.1f} s after the small post"
+    )
