@@ -93,6 +93,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A streaming replica of the same database. Set, fan-out reads follower lists from it
+# (feedsite.db_router); a fan-out waits until the replica has replayed its post.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+READ_REPLICA = "replica" if DATABASE_REPLICA_URL else None
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+DATABASE_ROUTERS = ["feedsite.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "graph.Account"
 

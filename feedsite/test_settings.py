@@ -15,6 +15,10 @@ CELERY_BROKER_URL = REDIS_URL
 CACHES = {
     "default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "cache"}
 }
+# A read replica alias served by the test database itself (MIRROR); routing to it is off
+# (READ_REPLICA) except in the tests that turn it on (tests/test_db_router.py).
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
+READ_REPLICA = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests never serve static files (and would warn that STATIC_ROOT was never collected).

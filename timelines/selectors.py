@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 
+from feedsite.db_router import replica_configured, replica_reads
 from graph.models import Account, Block, FanoutMode, Follow, Mute
 from posts.models import Delivery, Post
 from posts.selectors import shown_originals
@@ -59,17 +60,27 @@ def follower_id_batches(*, author_id: int, batch_size: int) -> Iterator[list[int
     ``follow_followers``); never an OFFSET, so each batch costs the same."""
     last_edge_id = 0
     while True:
-        rows = list(
-            Follow.objects.filter(followee_id=author_id, id__gt=last_edge_id)
-            .order_by("id")
-            .values_list("id", "follower_id")[:batch_size]
-        )
+        with replica_reads():  # the read replica, when configured (feedsite.db_router)
+            rows = list(
+                Follow.objects.filter(followee_id=author_id, id__gt=last_edge_id)
+                .order_by("id")
+                .values_list("id", "follower_id")[:batch_size]
+            )
         if not rows:
             return
         last_edge_id = rows[-1][0]
         yield [follower_id for _, follower_id in rows]
         if len(rows) < batch_size:
             return
+
+
+def replica_has_post(*, post_id: int) -> bool:
+    """Whether the read replica has replayed the post's commit, and so every follow committed
+    before it: only then may fan-out read the follower list there. True without a replica."""
+    if not replica_configured():
+        return True
+    with replica_reads():
+        return Post.objects.filter(id=post_id).exists()
 
 
 def visible_to(*, viewer_id: int) -> Q:

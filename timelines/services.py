@@ -35,6 +35,10 @@ REBUILD_ATTEMPTS = 3
 # -- write path ----------------------------------------------------------------------------
 
 
+class ReplicaBehind(Exception):
+    """The read replica lags behind a post's commit; the fan-out task retries shortly."""
+
+
 @dataclass(frozen=True)
 class FanoutPlan:
     post_id: int
@@ -67,6 +71,9 @@ def fanout_start(*, post_id: int) -> FanoutPlan | None:
             # many readers; the rebuild reads PostgreSQL, so it includes this post.
             outbox_rebuild(author_id=post.author_id, cap=config.timeline_length)
         return None
+    if not selectors.replica_has_post(post_id=post_id):
+        # A follow committed just before the post may not be on the replica yet either.
+        raise ReplicaBehind(f"the read replica has not replayed post {post_id} yet")
     store.insert(key=timeline_key(post.author_id), post_ids=[post_id], cap=config.timeline_length)
     batches = selectors.follower_id_batches(author_id=post.author_id, batch_size=config.fanout_chunk_size)
     queue = selectors.fanout_queue(delivery=post.delivery, audience=post.author.followers_count)

@@ -19,6 +19,7 @@ RETRYABLE = (
     redis.exceptions.TimeoutError,
     OperationalError,
     InterfaceError,
+    services.ReplicaBehind,
 )
 RETRY_POLICY = {
     "autoretry_for": RETRYABLE,
