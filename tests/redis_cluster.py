@@ -131,6 +131,12 @@ class LocalRedisCluster:
     def pause(self, port: int) -> None:
         self.processes[port].send_signal(signal.SIGSTOP)
 
+    def cut_off_replica(self, master: int, replica: int) -> None:
+        """Freeze the replica and drop its link, so the master's next writes never reach it
+        (a paused replica alone would still find them in its socket buffer)."""
+        self.pause(replica)
+        self.client(master).client_kill_filter(_type="replica")
+
     def resume(self, port: int) -> None:
         self.processes[port].send_signal(signal.SIGCONT)
 

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -38,6 +39,11 @@ def _start(queues: Sequence[str], name: str, extra_env: dict[str, str]) -> subpr
     )  # fmt: skip
 
 
+def _drain(worker: subprocess.Popen) -> None:
+    for _line in worker.stdout:
+        pass
+
+
 def _wait_ready(worker: subprocess.Popen) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     output = []
@@ -45,6 +51,8 @@ def _wait_ready(worker: subprocess.Popen) -> None:
         line = worker.stdout.readline()
         output.append(line)
         if " ready." in line:
+            # Keep reading its log: a full pipe would block the worker mid-task.
+            threading.Thread(target=_drain, args=(worker,), daemon=True).start()
             return
         if worker.poll() is not None:
             pytest.fail("worker exited early:\n" + "".join(output))

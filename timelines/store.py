@@ -376,9 +376,10 @@ class ClusterTimelineStore(TimelineStore):
         CLUSTERDOWN) are sent again after a topology refresh, ASK ones to the node named,
         NOSCRIPT ones after loading the script there (a promoted replica has no script
         cache); all safe because the scripts are idempotent. Gives up after a few quick tries
-        with the last error, which the fan-out task retries with backoff.
+        with the last error, and at once when a shard's replicas did not confirm its writes
+        (ReplicaAckTimeout); the fan-out task retries either with backoff.
         """
-        results: dict[int, int | None] = {}
+        results: list[int | None] = [None] * len(calls)
         pending = list(range(len(calls)))
         ask_targets: dict[int, ClusterNode] = {}
         last_error: Exception | None = None
@@ -391,7 +392,7 @@ class ClusterTimelineStore(TimelineStore):
                 last_error = exc
                 self.client.nodes_manager.initialize()
                 continue
-            pending, ask_targets, refresh = [], {}, False
+            pending, ask_targets, refresh, unconfirmed, loaded = [], {}, False, None, set()
             for batch, replies, ack_error in self._send_batches(script.sha, calls, batches):
                 for index, reply in zip(batch.indexes, replies, strict=True):
                     if isinstance(reply, _CLUSTER_RETRY):
@@ -399,20 +400,25 @@ class ClusterTimelineStore(TimelineStore):
                     elif isinstance(reply, redis.exceptions.AskError):
                         ask_targets[index] = self._node(reply.host, reply.port)
                     elif isinstance(reply, redis.exceptions.NoScriptError):
-                        self.client.get_redis_connection(batch.node).script_load(script.script)
+                        if batch.node.name not in loaded:
+                            self.client.get_redis_connection(batch.node).script_load(script.script)
+                            loaded.add(batch.node.name)
                     elif isinstance(reply, Exception):
                         raise reply
                     else:
-                        # Applied; a resend after a missing replica ack reports 0, so keep
-                        # the first answer.
-                        results.setdefault(index, None if reply is None else int(reply))
+                        results[index] = None if reply is None else int(reply)
                         if ack_error is None:
                             continue
-                        reply, refresh = ack_error, True
+                        unconfirmed = ack_error
                     last_error = reply
                     pending.append(index)
+            if unconfirmed is not None:
+                # Waiting longer here would only hold the worker: the task retries later,
+                # against a refreshed topology (a replica that died no longer counts).
+                self.client.nodes_manager.initialize()
+                raise unconfirmed
             if not pending:
-                return [results[index] for index in range(len(calls))]
+                return results
             if refresh:
                 self.client.nodes_manager.initialize()
         raise last_error

@@ -64,19 +64,20 @@ def _have_post(store: TimelineStore, user_ids: list[int], post_id: int) -> int:
     return sum(1 for head in heads if head is not None and int(head) == post_id)
 
 
-def _wait_for(predicate, what: str) -> None:
+def _wait_for(predicate, what: str, pause: float = 0.02) -> None:
     deadline = time.monotonic() + DELIVERY_TIMEOUT
     while not predicate():
         assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        time.sleep(0.02)
+        time.sleep(pause)
 
 
 def test_small_post_is_delivered_while_a_big_fanout_is_still_running(redis_store, client_for):
-    """Two real workers, one per queue: a post to 6,000 followers (120 chunks on fanout_bulk)
-    does not hold up a post to 5 followers (fanout), which lands while the big one runs."""
-    call_command("feed_config", chunk_size=50)
+    """Two real workers, one per queue: a post to 4,000 followers (1,000 chunks on
+    fanout_bulk) does not hold up a post to 5 followers (fanout), which lands while the big
+    one is still running."""
+    call_command("feed_config", chunk_size=4)
     big, small = AccountFactory(), AccountFactory()
-    big_fans = [f.id for f in bulk_followers(big, 6000, prefix="big")]
+    big_fans = [f.id for f in bulk_followers(big, 4000, prefix="big")]
     small_fans = [f.id for f in bulk_followers(small, 5, prefix="small")]
     assert big.followers_count >= settings.FANOUT_BULK_THRESHOLD > small.followers_count
     with redis_store.client.pipeline(transaction=False) as pipe:  # built, empty timelines
@@ -95,7 +96,9 @@ def test_small_post_is_delivered_while_a_big_fanout_is_still_running(redis_store
         reached = _have_post(redis_store, big_fans, big_post)
         assert reached < len(big_fans), "the big fan-out had already finished: nothing was shown"
 
-        _wait_for(lambda: _have_post(redis_store, big_fans, big_post) == len(big_fans), "big post arrived")
+        _wait_for(
+            lambda: _have_post(redis_store, big_fans, big_post) == len(big_fans), "big post arrived", 0.2
+        )
         big_duration = time.monotonic() - started
     print(
         f"\nsmall post delivered in {small_latency * 1000:.0f} ms while the big one had reached "
