@@ -5,6 +5,7 @@ viewer's whole history."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,17 +20,17 @@ ENGAGEMENT_WINDOW_HALF_LIVES = 7
 AFFINITY_MAX_PER_KIND = 1_000
 
 _ENGAGEMENT_SQL = """
-SELECT post_id, SUM(w * power(0.5, GREATEST(EXTRACT(EPOCH FROM (%(now)s - at)), 0) / %(half_life)s))
+SELECT post_id, SUM(w * exp(%(rate)s * GREATEST(date_part('epoch', %(now)s - at), 0)))
 FROM (
     SELECT post_id, %(w_like)s::float8 AS w, created_at AS at
-    FROM posts_like WHERE post_id = ANY(%(ids)s) AND created_at >= %(since)s
+    FROM posts_like WHERE post_id = ANY(%(ids)s::bigint[]) AND created_at >= %(since)s
     UNION ALL
     SELECT post_id, %(w_comment)s::float8, created_at
-    FROM posts_comment WHERE post_id = ANY(%(ids)s) AND created_at >= %(since)s
+    FROM posts_comment WHERE post_id = ANY(%(ids)s::bigint[]) AND created_at >= %(since)s
     UNION ALL
     SELECT repost_of_id, %(w_share)s::float8, created_at
     FROM posts_post
-    WHERE repost_of_id = ANY(%(ids)s) AND deleted_at IS NULL AND created_at >= %(since)s
+    WHERE repost_of_id = ANY(%(ids)s::bigint[]) AND deleted_at IS NULL AND created_at >= %(since)s
 ) e
 GROUP BY post_id
 """
@@ -81,7 +82,8 @@ def engagement_by_post(*, post_ids: Sequence[int], now: datetime, config: FeedCo
         **_weights(config),
         "ids": list(post_ids),
         "now": now,
-        "half_life": half_life_s,
+        # 0.5 ** (age / half-life) as exp(rate * age) in float8: numeric power() is ~50x slower.
+        "rate": -math.log(2) / half_life_s,
         "since": now - timedelta(seconds=half_life_s * ENGAGEMENT_WINDOW_HALF_LIVES),
     }
     with connection.cursor() as cursor:
