@@ -37,8 +37,8 @@ from ranking.formula import FormulaRanker
 from ranking.selectors import engagement_by_post, viewer_affinity
 from ranking.snapshot import snapshot_breakdowns, snapshot_read, snapshot_save
 from timelines.models import FeedConfig
-from timelines.selectors import feed_posts_by_ids
-from timelines.services import feed_page
+from timelines.selectors import FeedEntry, feed_entries_by_ids, feed_posts_by_ids
+from timelines.services import FeedPage, feed_page
 
 
 def get_ranker(config: FeedConfig) -> Ranker:
@@ -62,23 +62,22 @@ def entry_source(*, post: Post, viewer_id: int) -> str:
     return "pulled" if post.delivery == Delivery.PULL else "pushed"
 
 
-def candidate_of(post: Post) -> Candidate:
-    original = post.repost_of if post.repost_of_id is not None else post
+def candidate_of(entry: FeedEntry) -> Candidate:
     return Candidate(
-        entry_id=post.id,
-        post_id=original.id,
-        author_id=original.author_id,
-        created_at=post.created_at.timestamp(),
-        has_media=bool(original.media_urls),
-        like_count=original.like_count,
-        comment_count=original.comment_count,
-        share_count=original.share_count,
+        entry_id=entry.id,
+        post_id=entry.repost_of_id or entry.id,
+        author_id=entry.original_author_id,
+        created_at=entry.created_at.timestamp(),
+        has_media=entry.original_has_media,
+        like_count=entry.original_like_count,
+        comment_count=entry.original_comment_count,
+        share_count=entry.original_share_count,
     )
 
 
-def rank_entries(*, viewer_id: int, posts: Sequence[Post], config: FeedConfig) -> list[ScoredPost]:
-    """Load features in bulk (two queries), score, and spread authors out: the ranking step."""
-    candidates = [candidate_of(p) for p in posts]
+def rank_entries(*, viewer_id: int, entries: Sequence[FeedEntry], config: FeedConfig) -> list[ScoredPost]:
+    """Load features in bulk (two queries), score, and spread authors out."""
+    candidates = [candidate_of(e) for e in entries]
     now = timezone.now()
     affinity = viewer_affinity(viewer_id=viewer_id, now=now, config=config)
     features = Features(
@@ -102,27 +101,31 @@ def ranked_feed_page(
     return _window_page(viewer=viewer, config=config, cursor=cursor, limit=limit, explain=explain)
 
 
+def _window_entries(*, viewer: Account, config: FeedConfig, before_id: int | None) -> FeedPage:
+    return feed_page(
+        viewer=viewer, before_id=before_id, limit=config.rank_candidates, load=feed_entries_by_ids
+    )
+
+
 def _first_page(*, viewer: Account, config: FeedConfig, limit: int, explain: bool) -> RankedPage:
-    window = feed_page(viewer=viewer, before_id=None, limit=config.rank_candidates)
+    window = _window_entries(viewer=viewer, config=config, before_id=None)
     if not window.posts:
         return RankedPage(posts=[], next_cursor=None)
     cursor = RankedCursor(
         top=window.posts[0].id, floor=window.posts[-1].id, more_below=window.next_before is not None
     )
-    ordered, scores = _snapshot(
-        viewer=viewer, config=config, posts=window.posts, cursor=cursor, explain=explain
-    )
-    page = ordered[:limit]
-    cursor.offset = len(page)
-    cursor.served = [p.id for p in page]
-    return _finish(viewer=viewer, cursor=cursor, posts=page, scores=scores, limit=limit)
+    scores = _snapshot(viewer=viewer, config=config, entries=window.posts, cursor=cursor, explain=explain)
+    page = _window_page(viewer=viewer, config=config, cursor=cursor, limit=limit, explain=False)
+    page.scores = scores
+    return page
 
 
 def _snapshot(
-    *, viewer: Account, config: FeedConfig, posts: Sequence[Post], cursor: RankedCursor, explain: bool
-) -> tuple[list[Post], dict[int, dict]]:
-    """Rank the posts and store their order as a new snapshot session in ``cursor``."""
-    ranked = rank_entries(viewer_id=viewer.id, posts=posts, config=config)
+    *, viewer: Account, config: FeedConfig, entries: Sequence[FeedEntry], cursor: RankedCursor, explain: bool
+) -> dict[int, dict]:
+    """Rank the entries and store their order as a new snapshot session in ``cursor``;
+    returns every entry's score breakdown."""
+    ranked = rank_entries(viewer_id=viewer.id, entries=entries, config=config)
     scores = {s.candidate.entry_id: {"total": s.score, **s.components} for s in ranked}
     order = [s.candidate.entry_id for s in ranked]
     cursor.session = snapshot_save(
@@ -132,8 +135,7 @@ def _snapshot(
         breakdowns=scores if explain else None,
     )
     cursor.offset, cursor.length = 0, len(order)
-    by_id = {p.id: p for p in posts}
-    return [by_id[i] for i in order], scores
+    return scores
 
 
 def _window_page(
@@ -151,12 +153,8 @@ def _window_page(
             count=want + max(4, want // 4),  # spare ids absorb posts deleted or blocked since
             ttl=config.rank_snapshot_ttl_seconds,
         )
-        if ids is None:
-            rest, fresh_scores = _rerank_rest(viewer=viewer, config=config, cursor=cursor, explain=explain)
-            take = rest[:want]
-            posts += take
-            cursor.offset = len(take)
-            scores.update({p.id: fresh_scores[p.id] for p in take})
+        if ids is None:  # expired: rank what is left of the window into a new snapshot
+            scores.update(_rerank_rest(viewer=viewer, config=config, cursor=cursor, explain=explain))
             continue
         if not ids:
             break
@@ -179,21 +177,21 @@ def _window_page(
 
 def _rerank_rest(
     *, viewer: Account, config: FeedConfig, cursor: RankedCursor, explain: bool
-) -> tuple[list[Post], dict[int, dict]]:
+) -> dict[int, dict]:
     """The snapshot is gone: rank the window's entries not served yet into a new one."""
     served = set(cursor.served)
-    rest: list[Post] = []
+    rest: list[FeedEntry] = []
     before = cursor.top + 1
     while True:
-        chunk = feed_page(viewer=viewer, before_id=before, limit=config.rank_candidates)
-        rest += [p for p in chunk.posts if p.id >= cursor.floor and p.id not in served]
+        chunk = _window_entries(viewer=viewer, config=config, before_id=before)
+        rest += [e for e in chunk.posts if e.id >= cursor.floor and e.id not in served]
         if chunk.next_before is None or chunk.next_before <= cursor.floor:
             break
         before = chunk.next_before
     if not rest:
-        cursor.session, cursor.offset, cursor.length = "", 0, 0
-        return [], {}
-    return _snapshot(viewer=viewer, config=config, posts=rest, cursor=cursor, explain=explain)
+        cursor.offset = cursor.length  # nothing left in the window
+        return {}
+    return _snapshot(viewer=viewer, config=config, entries=rest, cursor=cursor, explain=explain)
 
 
 def _finish(

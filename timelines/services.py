@@ -167,14 +167,21 @@ class FeedPage:
     next_before: int | None  # cursor for the next page, None on the last page
 
 
-def feed_page(*, viewer: Account, before_id: int | None, limit: int) -> FeedPage:
+def feed_page(
+    *,
+    viewer: Account,
+    before_id: int | None,
+    limit: int,
+    load: Callable[..., Sequence] = selectors.feed_posts_by_ids,
+) -> FeedPage:
     """A page of the viewer's home feed, newest first, strictly older than ``before_id``.
 
     Sources: the viewer's timeline (pushed posts) and the outboxes of pull-mode accounts they
     follow. Merged ids are exact down to the highest horizon among the sources; the page's
     posts are loaded and filtered in bulk by PostgreSQL; if the cached window runs out before
     the page is full, the page continues from PostgreSQL. Typical cost: one SQL query for the
-    pull-mode followees, one Redis round trip, one SQL query for the posts.
+    pull-mode followees, one Redis round trip, one SQL query for the posts. ``load`` turns ids
+    into visible entries: full posts by default; ranking passes a lighter loader.
     """
     pull_ids = selectors.pull_author_ids(viewer=viewer)
     sources = _read_sources(viewer_id=viewer.id, pull_author_ids=pull_ids)
@@ -191,7 +198,7 @@ def feed_page(*, viewer: Account, before_id: int | None, limit: int) -> FeedPage
         ]
         if not batch:
             break
-        posts.extend(selectors.feed_posts_by_ids(viewer_id=viewer.id, post_ids=batch))
+        posts.extend(load(viewer_id=viewer.id, post_ids=batch))
 
     if len(posts) < want and horizon > 0:
         # Past the cached window: continue from PostgreSQL (deep scroll).
@@ -202,7 +209,7 @@ def feed_page(*, viewer: Account, before_id: int | None, limit: int) -> FeedPage
             before_id=floor,
             limit=want - len(posts),
         )
-        posts.extend(selectors.feed_posts_by_ids(viewer_id=viewer.id, post_ids=ids))
+        posts.extend(load(viewer_id=viewer.id, post_ids=ids))
 
     next_before = posts[limit - 1].id if len(posts) > limit else None
     return FeedPage(posts=posts[:limit], next_before=next_before)

@@ -214,8 +214,9 @@ def test_query_counts_do_not_grow_with_candidates(network, django_assert_num_que
     Post.objects.exclude(pk__in=[p.pk for p in posts]).filter(author__in=network["authors"]).delete()
     like_create(user=network["reader"], post=posts[0])
     client.get("/api/feed/")  # timelines built
-    # token + config + pull-mode followees + candidates + engagement + affinity + liked_by_me
-    with django_assert_num_queries(7):
+    # token + config + pull-mode followees + candidates (plain values) + engagement + affinity
+    # + the page's posts + liked_by_me
+    with django_assert_num_queries(8):
         first = client.get(f"{RANKED}&limit=5&explain=1")
     # token + config + page posts (from the snapshot) + liked_by_me
     with django_assert_num_queries(4):

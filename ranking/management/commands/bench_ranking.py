@@ -27,6 +27,7 @@ from ranking.base import Features, diversify
 from ranking.selectors import engagement_by_post, viewer_affinity
 from ranking.services import candidate_of, get_ranker, ranked_feed_page
 from timelines.models import FeedConfig
+from timelines.selectors import feed_entries_by_ids
 from timelines.services import feed_page
 from timelines.store import get_store
 
@@ -102,11 +103,11 @@ class Command(BaseCommand):
         Post.objects.bulk_update(posts, ["created_at"], batch_size=1000)
         shares = Post.objects.bulk_create(
             Post(author=a, body="", repost_of=rng.choice(posts[: n_posts // 2]))
-            for a in rng.sample(authors, 50)
+            for a in rng.sample(authors, min(50, n_authors))
         )
         pairs = {(rng.randrange(len(fans)), rng.randrange(n_posts)) for _ in range(options["likes"])}
         likes = [Like(user=fans[f], post=posts[p]) for f, p in pairs]
-        likes += [Like(user=viewer, post=p) for p in rng.sample(posts, 200)]  # a warm viewer
+        likes += [Like(user=viewer, post=p) for p in rng.sample(posts, min(200, n_posts))]  # a warm viewer
         Like.objects.bulk_create(likes, batch_size=5000)
         Comment.objects.bulk_create(
             (Comment(post=rng.choice(posts), author=rng.choice(fans), body="nice") for _ in range(3000)),
@@ -171,7 +172,9 @@ class Command(BaseCommand):
         config = FeedConfig.load()
         config.rank_candidates = options["candidates"]
         config.save()  # put back by _clean
-        window = feed_page(viewer=viewer, before_id=None, limit=config.rank_candidates).posts
+        window = feed_page(
+            viewer=viewer, before_id=None, limit=config.rank_candidates, load=feed_entries_by_ids
+        ).posts
         self.stdout.write(f"measuring with {len(window)} candidates, {runs} runs each:")
         now = timezone.now()
         candidates = [candidate_of(p) for p in window]
@@ -198,7 +201,9 @@ class Command(BaseCommand):
         )
         self._time(
             "candidates (feed_page, limit N)",
-            lambda: feed_page(viewer=viewer, before_id=None, limit=config.rank_candidates),
+            lambda: feed_page(
+                viewer=viewer, before_id=None, limit=config.rank_candidates, load=feed_entries_by_ids
+            ),
             runs,
         )
         self._time("features (2 queries)", load_features, runs)
