@@ -31,6 +31,19 @@ class Account(AbstractUser):
         "account later drops back to push mode.",
     )
 
+    celebrity = models.BooleanField(
+        default=False,
+        help_text="Auto mode state with hysteresis: set when the account reaches the celebrity "
+        "threshold, cleared only when it falls below the demotion bound (see FeedConfig).",
+    )
+    last_feed_read_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="When the user last read their feed (updated at most once an hour). Fan-out "
+        "skips users inactive for FeedConfig.inactive_days.",
+    )
+
     class Meta:
         db_table = "graph_account"
         constraints = [

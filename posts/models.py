@@ -35,6 +35,12 @@ class Post(models.Model):
     )
     # A share (repost) is a post of its own, fanned out like any other; it always points at
     # the original, never at another share (posts.services.share_create resolves that).
+    # Moderation: who restored a soft-deleted post, and when (the admin's history keeps each
+    # delete and restore too).
+    restored_at = models.DateTimeField(null=True, blank=True)
+    restored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     repost_of = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="reposts", db_index=False
     )

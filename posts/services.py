@@ -16,7 +16,8 @@ from django.utils import timezone
 from graph.models import Account, Block
 from posts.models import Comment, Delivery, Like, Post
 from timelines.models import FeedConfig
-from timelines.selectors import account_fanout_mode
+from timelines.selectors import account_fanout_mode, account_is_celebrity
+from timelines.tasks import fanout_post
 
 
 def post_create(
@@ -26,9 +27,16 @@ def post_create(
     commit, so a share reaches the sharer's followers exactly like a post.
 
     The delivery mode is fixed here, from the author's follower count and the threshold in
-    force right now, so a threshold change applies to the very next post."""
-    delivery = account_fanout_mode(account=author, config=FeedConfig.load())
+    force right now (with hysteresis, see ``account_is_celebrity``), so a threshold change
+    applies to the very next post."""
+    config = FeedConfig.load()
+    delivery = account_fanout_mode(account=author, config=config)
+    celebrity = account_is_celebrity(account=author, config=config)
     with transaction.atomic():
+        if celebrity != author.celebrity:
+            # Hysteresis state: the next post compares against the mode decided here.
+            Account.objects.filter(pk=author.pk).update(celebrity=celebrity)
+            author.celebrity = celebrity
         post = Post.objects.create(
             author=author, body=body, media_urls=list(media_urls), delivery=delivery, repost_of=repost_of
         )
@@ -52,6 +60,29 @@ def post_delete(*, post: Post, actor: Account) -> None:
         )
         if deleted and post.repost_of_id is not None:
             Post.objects.filter(pk=post.repost_of_id).update(share_count=F("share_count") - 1)
+
+
+def post_restore(*, post: Post, actor: Account) -> bool:
+    """Undo a soft delete (staff only, from the admin); returns False if it was not deleted.
+
+    The post reappears in feeds: the read-time filter lets it through again, and it is fanned
+    out again after commit, because timelines and outboxes rebuilt while it was deleted do not
+    hold it. Re-delivery is idempotent: a list that still holds the id is left as it is."""
+    if not actor.is_staff:
+        raise PermissionDenied("Only staff can restore posts.")
+    try:
+        with transaction.atomic():
+            restored = Post.objects.filter(pk=post.pk, deleted_at__isnull=False).update(
+                deleted_at=None, deleted_by=None, restored_at=timezone.now(), restored_by=actor
+            )
+            if restored and post.repost_of_id is not None:
+                Post.objects.filter(pk=post.repost_of_id).update(share_count=F("share_count") + 1)
+    except IntegrityError:  # post_one_share_per_author: the account shared it again since
+        raise ValidationError(f"Post {post.pk}: its author has shared that post again since.") from None
+    if restored:
+        post_id = post.pk
+        transaction.on_commit(lambda: fanout_post.delay(post_id), robust=True)
+    return bool(restored)
 
 
 # -- engagement ------------------------------------------------------------------------------

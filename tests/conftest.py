@@ -3,11 +3,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from graph.models import Account
 from tests.factories import AccountFactory, token_for
 from tests.redis_cluster import LocalRedisCluster
+from timelines import local_cache
+from timelines.models import FeedConfig
 from timelines.store import TimelineStore, get_store, timeline_key
 
 
@@ -42,6 +45,14 @@ def redis_store(request: pytest.FixtureRequest, timeline_backend: str) -> Iterat
     yield store
 
 
+@pytest.fixture(autouse=True)
+def fresh_process_caches() -> None:
+    """Per-process caches (the feed config, hot outboxes) start empty in each test, since
+    the database rows they copied are rolled back between tests."""
+    FeedConfig.cache_clear()
+    local_cache.outboxes.clear()
+
+
 @pytest.fixture
 def run_commit_hooks(django_capture_on_commit_callbacks):
     """Use as ``with run_commit_hooks():`` around writes whose on_commit work (fan-out,
@@ -73,10 +84,13 @@ def client_for(db) -> Callable[[Account], APIClient]:
 
 @pytest.fixture
 def warm_timelines(redis_store: TimelineStore) -> Callable[[Iterable[int]], None]:
-    """Give users built (empty, complete) timelines, as active readers have, so fan-out has
-    somewhere to push. Fan-out never creates a timeline; a read rebuilds a missing one."""
+    """Give users built (empty, complete) timelines and a recent read, as active readers have,
+    so fan-out has somewhere to push. Fan-out never creates a timeline and skips inactive
+    readers; a read rebuilds a missing one."""
 
     def warm(user_ids: Iterable[int]) -> None:
+        user_ids = list(user_ids)
+        Account.objects.filter(id__in=user_ids).update(last_feed_read_at=timezone.now())
         for user_id in user_ids:
             key = timeline_key(user_id)
             redis_store.rebuild_begin(key=key)

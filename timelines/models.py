@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -116,6 +118,33 @@ class FeedConfig(models.Model):
         help_text="How long an idle ranked scroll keeps its order (each page renews it); after "
         "that the rest of the session is ranked afresh, still without repeats.",
     )
+    # -- feed lifecycle ---------------------------------------------------------------------
+    celebrity_demote_percent = models.PositiveIntegerField(
+        default=80,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Hysteresis: an account promoted to pull mode at the threshold goes back to push "
+        "mode only when its followers fall below this percentage of the threshold, so accounts "
+        "near the line do not flap. 100 turns hysteresis off.",
+    )
+    inactive_days = models.PositiveIntegerField(
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="Fan-out skips users who have not read their feed for this many days; their "
+        "timelines expire and are rebuilt from PostgreSQL when they next read.",
+    )
+    outbox_cache_ms = models.PositiveIntegerField(
+        default=1_000,
+        validators=[MaxValueValidator(60_000)],
+        help_text="Each web process keeps celebrity outboxes it read for this long, so many "
+        "followers do not all hit one Redis key. A new post by a celebrity can take this long to "
+        "show in other processes. 0 turns the cache off.",
+    )
+    rebuild_wait_ms = models.PositiveIntegerField(
+        default=2_000,
+        validators=[MaxValueValidator(30_000)],
+        help_text="A reader that finds a timeline or outbox being rebuilt by someone else waits up "
+        "to this long for it, then serves its page from PostgreSQL without caching it.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -128,8 +157,40 @@ class FeedConfig(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.pk = self.SINGLETON_ID
         super().save(*args, **kwargs)
+        FeedConfig.cache_clear()  # this process sees its own change at once
+
+    @property
+    def celebrity_demote_below(self) -> int:
+        """Pull-mode accounts return to push mode below this many followers."""
+        return self.celebrity_threshold * self.celebrity_demote_percent // 100
 
     @classmethod
     def load(cls) -> FeedConfig:
         config, _ = cls.objects.get_or_create(pk=cls.SINGLETON_ID)
         return config
+
+    @classmethod
+    def cached(cls) -> FeedConfig:
+        """The row as this process read it at most CACHE_SECONDS ago: for the feed read path,
+        which must not spend a query on it. Writes (fan-out, post creation) use ``load``."""
+        now = time.monotonic()
+        entry = _cached
+        if entry is not None and now - entry[0] < CACHE_SECONDS:
+            return entry[1]
+        config = cls.load()
+        _set_cached((now, config))
+        return config
+
+    @classmethod
+    def cache_clear(cls) -> None:
+        _set_cached(None)
+
+
+# Other processes see a change within this many seconds ("applies within seconds").
+CACHE_SECONDS = 2.0
+_cached: tuple[float, FeedConfig] | None = None
+
+
+def _set_cached(entry: tuple[float, FeedConfig] | None) -> None:
+    global _cached
+    _cached = entry

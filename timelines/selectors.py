@@ -35,13 +35,22 @@ _RENDERED = (
 POST_FIELDS = (*_RENDERED, "repost_of_id", *(f"repost_of__{field}" for field in _RENDERED))
 
 
+def account_is_celebrity(*, account: Account, config: FeedConfig) -> bool:
+    """Auto mode with hysteresis: promoted at the threshold, demoted only below the lower
+    bound; in between, the account keeps the state stored with its last post
+    (``Account.celebrity``), so an account hovering at the line does not flap."""
+    if account.followers_count >= config.celebrity_threshold:
+        return True
+    if account.followers_count < config.celebrity_demote_below:
+        return False
+    return account.celebrity
+
+
 def account_fanout_mode(*, account: Account, config: FeedConfig) -> str:
     """The effective mode, ``push`` or ``pull``, for the account's next post."""
     if account.fanout_override != FanoutMode.AUTO:
         return account.fanout_override
-    if account.followers_count >= config.celebrity_threshold:
-        return FanoutMode.PULL
-    return FanoutMode.PUSH
+    return FanoutMode.PULL if account_is_celebrity(account=account, config=config) else FanoutMode.PUSH
 
 
 FANOUT_QUEUE = "fanout"
@@ -57,17 +66,20 @@ def fanout_queue(*, delivery: str, audience: int) -> str:
     return FANOUT_QUEUE
 
 
-def follower_id_batches(*, author_id: int, batch_size: int) -> Iterator[list[int]]:
+def follower_id_batches(
+    *, author_id: int, batch_size: int, active_since: datetime | None = None
+) -> Iterator[list[int]]:
     """The author's follower ids in keyset-paginated batches (index-only scan on
-    ``follow_followers``); never an OFFSET, so each batch costs the same."""
+    ``follow_followers``); never an OFFSET, so each batch costs the same. With
+    ``active_since``, only followers who read their feed since then (a primary-key lookup per
+    follower): the others' timelines have expired or are rebuilt on their next read."""
     last_edge_id = 0
     while True:
+        edges = Follow.objects.filter(followee_id=author_id, id__gt=last_edge_id)
+        if active_since is not None:
+            edges = edges.filter(follower__last_feed_read_at__gte=active_since)
         with replica_reads():  # the read replica, when configured (feedsite.db_router)
-            rows = list(
-                Follow.objects.filter(followee_id=author_id, id__gt=last_edge_id)
-                .order_by("id")
-                .values_list("id", "follower_id")[:batch_size]
-            )
+            rows = list(edges.order_by("id").values_list("id", "follower_id")[:batch_size])
         if not rows:
             return
         last_edge_id = rows[-1][0]

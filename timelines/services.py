@@ -18,18 +18,52 @@ from __future__ import annotations
 import bisect
 import heapq
 import logging
+import random
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.utils import timezone
+
+from feedsite import metrics
 from graph.models import Account
 from posts.models import Delivery, Post
-from timelines import selectors
+from timelines import local_cache, selectors
 from timelines.models import FeedConfig
-from timelines.store import CachedList, get_store, outbox_key, timeline_key
+from timelines.monitoring import fanout_stats_record
+from timelines.store import CachedList, ListState, get_store, outbox_key, timeline_key
 
 logger = logging.getLogger(__name__)
 
 REBUILD_ATTEMPTS = 3
+# A reader's last_feed_read_at is written at most this often (one UPDATE an hour per reader).
+ACTIVITY_RESOLUTION = timedelta(hours=1)
+# Fan-out counts a follower as active this much longer than readers do, so clock skew between
+# hosts can never make fan-out skip a reader whose next read would trust their timeline.
+ACTIVITY_SLACK = timedelta(hours=1)
+# Expiries get up to this fraction added at random, so lists built together expire apart.
+EXPIRY_JITTER = 0.1
+
+
+def _jittered_ms(duration: timedelta) -> int:
+    return int(duration.total_seconds() * 1000 * (1 + EXPIRY_JITTER * random.random()))
+
+
+def timeline_ttl_ms(config: FeedConfig) -> int:
+    """A timeline outlives its reader's last read by the inactivity period (plus the stamp's
+    resolution): an inactive user's timeline expires, and fan-out has stopped writing it."""
+    return _jittered_ms(timedelta(days=config.inactive_days) + ACTIVITY_RESOLUTION)
+
+
+def outbox_ttl_ms(config: FeedConfig) -> int:
+    """A quiet author's outbox expires after the same period; each new post extends it."""
+    return _jittered_ms(timedelta(days=config.inactive_days))
+
+
+def fanout_active_since(config: FeedConfig) -> timezone.datetime:
+    """Fan-out writes the timelines of followers who read their feed since then."""
+    return timezone.now() - timedelta(days=config.inactive_days) - ACTIVITY_SLACK
 
 
 # -- write path ----------------------------------------------------------------------------
@@ -62,28 +96,62 @@ def fanout_start(*, post_id: int) -> FanoutPlan | None:
         return None
     config = FeedConfig.load()
     store = get_store()
+    log = {"event": "fanout_start", "post_id": post_id, "author_id": post.author_id}
+    log["delivery"] = post.delivery
     if post.delivery == Delivery.PULL:
-        if (
-            store.insert(key=outbox_key(post.author_id), post_ids=[post_id], cap=config.timeline_length)
-            is None
-        ):
+        key = outbox_key(post.author_id)
+        added = store.insert(key=key, post_ids=[post_id], cap=config.timeline_length)
+        local_cache.outboxes.invalidate(key)  # this process's readers see the post at once
+        if added is None:
             # A cold outbox is built here, once, rather than by the first of the author's
             # many readers; the rebuild reads PostgreSQL, so it includes this post.
             outbox_rebuild(author_id=post.author_id, cap=config.timeline_length)
+        else:
+            store.touch(key=key, ttl_ms=outbox_ttl_ms(config))
+            metrics.TIMELINE_WRITES.labels(kind="outbox").inc(added)
+        fanout_stats_record(posts=1, writes=added or 0)
+        outcome = "rebuilt" if added is None else "updated"
+        logger.info("fanout %s: pull, outbox %s", post_id, outcome, extra=log)
         return None
     if not selectors.replica_has_post(post_id=post_id):
         # A follow committed just before the post may not be on the replica yet either.
         raise ReplicaBehind(f"the read replica has not replayed post {post_id} yet")
-    store.insert(key=timeline_key(post.author_id), post_ids=[post_id], cap=config.timeline_length)
-    batches = selectors.follower_id_batches(author_id=post.author_id, batch_size=config.fanout_chunk_size)
+    own = store.insert(key=timeline_key(post.author_id), post_ids=[post_id], cap=config.timeline_length)
+    metrics.TIMELINE_WRITES.labels(kind="own").inc(own or 0)
+    fanout_stats_record(posts=1)
+    batches = selectors.follower_id_batches(
+        author_id=post.author_id,
+        batch_size=config.fanout_chunk_size,
+        active_since=fanout_active_since(config),
+    )
     queue = selectors.fanout_queue(delivery=post.delivery, audience=post.author.followers_count)
+    logger.info("fanout %s: push to active followers of %s", post_id, post.author_id, extra=log)
     return FanoutPlan(post_id=post_id, cap=config.timeline_length, follower_batches=batches, queue=queue)
 
 
 def timelines_push(*, post_id: int, user_ids: Sequence[int], cap: int) -> int:
     """One fan-out chunk: one Redis round trip whatever its size. Returns the number of
     timelines that gained the post (0 when the chunk is replayed)."""
-    return get_store().push_to_many(keys=[timeline_key(u) for u in user_ids], post_id=post_id, cap=cap)
+    started = time.perf_counter()
+    written = get_store().push_to_many(keys=[timeline_key(u) for u in user_ids], post_id=post_id, cap=cap)
+    metrics.TIMELINE_WRITES.labels(kind="fanout").inc(written)
+    metrics.FANOUT_CHUNKS.inc()
+    metrics.FANOUT_RECIPIENTS.inc(len(user_ids))
+    fanout_stats_record(chunks=1, recipients=len(user_ids), writes=written)
+    logger.info(
+        "fanout %s: chunk of %d, %d written",
+        post_id,
+        len(user_ids),
+        written,
+        extra={
+            "event": "fanout_chunk",
+            "post_id": post_id,
+            "recipients": len(user_ids),
+            "written": written,
+            "ms": round((time.perf_counter() - started) * 1000, 2),
+        },
+    )
+    return written
 
 
 def timeline_backfill_author(*, user_id: int, author_id: int) -> int:
@@ -102,6 +170,7 @@ def timeline_backfill_author(*, user_id: int, author_id: int) -> int:
     added = get_store().insert(
         key=timeline_key(user_id), post_ids=ids, cap=config.timeline_length, boundary=boundary
     )
+    metrics.TIMELINE_WRITES.labels(kind="backfill").inc(added or 0)
     return added or 0  # an unbuilt timeline gets everything when it is first read
 
 
@@ -114,48 +183,122 @@ def timeline_remove_author(*, user_id: int, author_id: int) -> int:
     return get_store().remove(key=timeline_key(user_id), post_ids=ids)
 
 
-def _rebuild(*, key: str, fetch_ids: Callable[[int], list[int]], cap: int) -> CachedList:
-    """Rebuild one list from PostgreSQL without losing posts fanned out meanwhile.
+def _rebuild(
+    *,
+    key: str,
+    kind: str,
+    fetch_ids: Callable[[int], list[int]],
+    cap: int | None,
+    force: bool,
+    config: FeedConfig | None,
+) -> CachedList:
+    """Rebuild one list from PostgreSQL without losing posts fanned out meanwhile, once
+    however many readers ask at the same moment (single flight).
 
     Order matters: the BUILDING marker goes in before PostgreSQL is read, so any post that
     commits after the read has its fan-out land in the marked list (fan-out runs only after
-    commit), and the final write keeps it. If the list vanishes mid-way (Redis flushed), those
-    fan-outs were dropped, so we start over; after a few tries we serve PostgreSQL's answer
-    uncached.
+    commit), and the final write keeps it. Placing the marker is atomic and tells us whether
+    we placed it: only that caller rebuilds; the others wait up to ``wait_ms`` for its result,
+    then serve PostgreSQL's answer uncached rather than pile onto the database and the key.
+    If the list vanishes mid-way (Redis flushed), those fan-outs were dropped, so we start
+    over; after a few tries we serve PostgreSQL's answer uncached. ``force`` drops the cached
+    list first (repairs: ``rebuild_timelines``).
     """
+    config = config or FeedConfig.load()
+    cap = config.timeline_length if cap is None else cap
+    ttl_ms = timeline_ttl_ms(config) if kind == "timeline" else outbox_ttl_ms(config)
+    wait_ms = config.rebuild_wait_ms
     store = get_store()
+    if force:
+        store.discard(key=key)
     for _ in range(REBUILD_ATTEMPTS):
-        store.rebuild_begin(key=key)
-        ids = fetch_ids(cap + 1)
-        complete = len(ids) <= cap
-        ids = ids[:cap]
+        if not store.rebuild_begin(key=key):
+            state, cached = _await_rebuild(key=key, wait_ms=wait_ms)
+            if cached is not None:
+                metrics.TIMELINE_REBUILDS.labels(kind=kind, outcome="waited").inc()
+                return cached
+            if state is ListState.MISSING:
+                continue  # the other rebuilder's list vanished: try to rebuild it ourselves
+            break  # still being rebuilt after wait_ms: do not pile on
+        started = time.perf_counter()
+        ids, complete = _fetch(fetch_ids, cap)
         if store.rebuild_finish(key=key, post_ids=ids, cap=cap, complete=complete):
-            logger.info("rebuilt %s: %d ids, complete=%s", key, len(ids), complete)
+            store.touch(key=key, ttl_ms=ttl_ms)
+            seconds = time.perf_counter() - started
+            metrics.TIMELINE_REBUILDS.labels(kind=kind, outcome="built").inc()
+            metrics.TIMELINE_REBUILD_SECONDS.labels(kind=kind).observe(seconds)
+            logger.info(
+                "rebuilt %s: %d ids, complete=%s",
+                key,
+                len(ids),
+                complete,
+                extra={
+                    "event": "rebuild",
+                    "key": key,
+                    "kind": kind,
+                    "ids": len(ids),
+                    "complete": complete,
+                    "ms": round(seconds * 1000, 2),
+                },
+            )
             return CachedList(ids=ids, complete=complete)
-    logger.warning("could not cache rebuilt %s: the key kept vanishing", key)
+    ids, complete = _fetch(fetch_ids, cap)
+    metrics.TIMELINE_REBUILDS.labels(kind=kind, outcome="uncached").inc()
+    logger.warning(
+        "served %s from PostgreSQL uncached: it is being rebuilt elsewhere or keeps vanishing",
+        key,
+        extra={"event": "rebuild_uncached", "key": key, "kind": kind},
+    )
     return CachedList(ids=ids, complete=complete)
 
 
-def timeline_rebuild(*, user_id: int, cap: int | None = None) -> CachedList:
+def _fetch(fetch_ids: Callable[[int], list[int]], cap: int) -> tuple[list[int], bool]:
+    ids = fetch_ids(cap + 1)
+    return ids[:cap], len(ids) <= cap
+
+
+def _await_rebuild(*, key: str, wait_ms: int) -> tuple[ListState, CachedList | None]:
+    """Wait for another caller's rebuild of ``key``: polls one O(1) command with backoff."""
+    store = get_store()
+    deadline = time.monotonic() + wait_ms / 1000
+    pause = 0.005
+    while True:
+        state = store.state(key)
+        if state is ListState.BUILT:
+            cached = store.read(key)
+            if cached is not None:
+                return state, cached
+        elif state is ListState.MISSING:
+            return state, None
+        if time.monotonic() >= deadline:
+            return state, None
+        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+        pause = min(pause * 2, 0.05)
+
+
+def timeline_rebuild(
+    *, user_id: int, cap: int | None = None, force: bool = False, config: FeedConfig | None = None
+) -> CachedList:
     """Rebuild a home timeline: the newest pushed posts of the user and their followees."""
-    if cap is None:
-        cap = FeedConfig.load().timeline_length
 
     def fetch(limit: int) -> list[int]:
         return selectors.feed_post_ids_from_db(viewer_id=user_id, limit=limit, delivery=Delivery.PUSH)
 
-    return _rebuild(key=timeline_key(user_id), fetch_ids=fetch, cap=cap)
+    key = timeline_key(user_id)
+    return _rebuild(key=key, kind="timeline", fetch_ids=fetch, cap=cap, force=force, config=config)
 
 
-def outbox_rebuild(*, author_id: int, cap: int | None = None) -> CachedList:
+def outbox_rebuild(
+    *, author_id: int, cap: int | None = None, force: bool = False, config: FeedConfig | None = None
+) -> CachedList:
     """Rebuild an author's outbox: their newest pull-delivered posts."""
-    if cap is None:
-        cap = FeedConfig.load().timeline_length
 
     def fetch(limit: int) -> list[int]:
         return selectors.author_post_ids(author_id=author_id, delivery=Delivery.PULL, limit=limit)
 
-    return _rebuild(key=outbox_key(author_id), fetch_ids=fetch, cap=cap)
+    key = outbox_key(author_id)
+    local_cache.outboxes.invalidate(key)
+    return _rebuild(key=key, kind="outbox", fetch_ids=fetch, cap=cap, force=force, config=config)
 
 
 # -- read path -----------------------------------------------------------------------------
@@ -180,11 +323,17 @@ def feed_page(
     follow. Merged ids are exact down to the highest horizon among the sources; the page's
     posts are loaded and filtered in bulk by PostgreSQL; if the cached window runs out before
     the page is full, the page continues from PostgreSQL. Typical cost: one SQL query for the
-    pull-mode followees, one Redis round trip, one SQL query for the posts. ``load`` turns ids
-    into visible entries: full posts by default; ranking passes a lighter loader.
+    pull-mode followees, one Redis round trip, one SQL query for the posts (and, once an hour
+    per reader, one UPDATE recording that they read). ``load`` turns ids into visible
+    entries: full posts by default; ranking passes a lighter loader.
     """
+    started = time.perf_counter()
+    config = FeedConfig.cached()
+    seen = _reader_seen(viewer=viewer, config=config)
     pull_ids = selectors.pull_author_ids(viewer=viewer)
-    sources = _read_sources(viewer_id=viewer.id, pull_author_ids=pull_ids)
+    sources = _read_sources(viewer_id=viewer.id, pull_author_ids=pull_ids, config=config)
+    if seen:
+        get_store().touch(key=timeline_key(viewer.id), ttl_ms=timeline_ttl_ms(config))
     horizon = max(source.horizon for source in sources)
 
     want = limit + 1  # one extra tells us whether there is a next page
@@ -212,24 +361,57 @@ def feed_page(
         posts.extend(load(viewer_id=viewer.id, post_ids=ids))
 
     next_before = posts[limit - 1].id if len(posts) > limit else None
+    metrics.FEED_PULLS.observe(len(pull_ids))
+    metrics.FEED_REQUEST_SECONDS.labels(pulls="yes" if pull_ids else "no").observe(
+        time.perf_counter() - started
+    )
     return FeedPage(posts=posts[:limit], next_before=next_before)
 
 
-def _read_sources(*, viewer_id: int, pull_author_ids: Sequence[int]) -> list[CachedList]:
+def _reader_seen(*, viewer: Account, config: FeedConfig) -> bool:
+    """Record that the viewer reads their feed, at most once per ACTIVITY_RESOLUTION; returns
+    True when it did (the caller then extends the timeline's expiry).
+
+    A reader back after ``inactive_days`` was skipped by fan-out meanwhile, so a timeline
+    Redis may still hold for them can miss posts: it is dropped, before the new stamp makes
+    fan-out write to them again, and the read below rebuilds it from PostgreSQL."""
+    now = timezone.now()
+    last = viewer.last_feed_read_at
+    if last is not None and now - last < ACTIVITY_RESOLUTION:
+        return False
+    if last is None or last < now - timedelta(days=config.inactive_days):
+        get_store().discard(key=timeline_key(viewer.id))
+    Account.objects.filter(pk=viewer.pk).update(last_feed_read_at=now)
+    viewer.last_feed_read_at = now
+    return True
+
+
+def _read_sources(*, viewer_id: int, pull_author_ids: Sequence[int], config: FeedConfig) -> list[CachedList]:
+    """The viewer's timeline and the outboxes they pull, in that order: outboxes from this
+    process's short-lived copy when it has them, the rest in one Redis round trip, and any
+    missing list rebuilt (once, however many readers want it at the same moment)."""
     keys = [timeline_key(viewer_id)] + [outbox_key(a) for a in pull_author_ids]
-    cached = get_store().read_many(keys)
-    if all(source is not None for source in cached):
-        return cached  # the common case: no SQL beyond the page's posts
-    cap = FeedConfig.load().timeline_length
-    sources = []
-    for index, source in enumerate(cached):
+    sources: list[CachedList | None] = [None] * len(keys)
+    wanted = [0]
+    for index in range(1, len(keys)):
+        local = local_cache.outboxes.get(keys[index]) if config.outbox_cache_ms else None
+        if local is None:
+            wanted.append(index)
+        else:
+            sources[index] = local
+            metrics.TIMELINE_READS.labels(kind="outbox", result="local").inc()
+    for index, source in zip(wanted, get_store().read_many([keys[i] for i in wanted]), strict=True):
+        kind = "timeline" if index == 0 else "outbox"
+        metrics.TIMELINE_READS.labels(kind=kind, result="miss" if source is None else "hit").inc()
         if source is None:
             if index == 0:
-                source = timeline_rebuild(user_id=viewer_id, cap=cap)
+                source = timeline_rebuild(user_id=viewer_id, config=config)
             else:
-                source = outbox_rebuild(author_id=pull_author_ids[index - 1], cap=cap)
-        sources.append(source)
-    return sources
+                source = outbox_rebuild(author_id=pull_author_ids[index - 1], config=config)
+        if index and config.outbox_cache_ms:
+            local_cache.outboxes.put(keys[index], source, ttl_ms=config.outbox_cache_ms)
+        sources[index] = source
+    return sources  # type: ignore[return-value]  # every slot is filled above
 
 
 def _merge_newest_first(

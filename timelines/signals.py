@@ -1,15 +1,20 @@
-"""Posts enter fan-out here: once the transaction that created the post commits."""
+"""Posts enter fan-out here, once the transaction that created the post commits; task
+messages are stamped with their send time so the fan-out lag can be measured."""
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
+from celery.signals import before_task_publish, task_prerun
 from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from feedsite.metrics import FANOUT_TASK_WAIT
 from posts.models import Post
+from timelines.monitoring import SENT_AT_HEADER
 
 logger = logging.getLogger(__name__)
 
@@ -32,3 +37,20 @@ def enqueue_fanout(
     # back post must never be fanned out. robust: the post is already committed; a broker
     # hiccup is logged rather than turned into a 500 for a post that exists.
     transaction.on_commit(enqueue, robust=True)
+
+
+@before_task_publish.connect(dispatch_uid="timelines.stamp_sent_at")
+def stamp_sent_at(headers: dict | None = None, **kwargs: Any) -> None:
+    """Stamp every task message with its send time: ``fanout_status`` and /metrics read the
+    oldest waiting message's age from the broker, and workers observe how long it waited."""
+    if headers is not None:
+        headers.setdefault(SENT_AT_HEADER, time.time())
+
+
+@task_prerun.connect(dispatch_uid="timelines.observe_queue_wait")
+def observe_queue_wait(task: Any = None, **kwargs: Any) -> None:
+    sent_at = getattr(getattr(task, "request", None), SENT_AT_HEADER, None)
+    if sent_at is not None and task.name.startswith("timelines."):
+        FANOUT_TASK_WAIT.labels(task=task.name.rsplit(".", 1)[-1]).observe(
+            max(0.0, time.time() - float(sent_at))
+        )

@@ -20,6 +20,7 @@ fan-out chunk never duplicates an id.
 
 from __future__ import annotations
 
+import enum
 import functools
 import time
 from collections.abc import Iterable, Sequence
@@ -214,6 +215,23 @@ return 1
 )
 
 
+# KEYS[1] list; ARGV[1] ttl in ms. Sets the expiry of a built list; leaves a missing list
+# missing and a BUILDING placeholder with its short expiry (a dead rebuilder's marker must
+# still vanish soon). Returns 1 if the expiry was set.
+_TOUCH_LUA = """
+local tail = redis.call('LINDEX', KEYS[1], -1)
+if not tail or tail == '-1' then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+"""
+
+
+class ListState(enum.Enum):
+    MISSING = "missing"
+    BUILDING = "building"
+    BUILT = "built"
+
+
 class TimelineStore:
     """Single-key list operations on one Redis (or, later, a cluster: see module docs)."""
 
@@ -223,6 +241,7 @@ class TimelineStore:
         self._remove = client.register_script(_REMOVE_LUA)
         self._rebuild_begin = client.register_script(_REBUILD_BEGIN_LUA)
         self._rebuild_finish = client.register_script(_REBUILD_FINISH_LUA)
+        self._touch = client.register_script(_TOUCH_LUA)
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -264,7 +283,23 @@ class TimelineStore:
         args = [cap, 1 if complete else 0, *post_ids]
         return bool(self._rebuild_finish(keys=[key], args=args))
 
+    def touch(self, *, key: str, ttl_ms: int) -> bool:
+        """Expire a built list ``ttl_ms`` from now (inactive users' timelines, quiet outboxes)."""
+        return bool(self._touch(keys=[key], args=[ttl_ms]))
+
+    def discard(self, *, key: str) -> None:
+        """Drop a list that may be stale; the next read rebuilds it from PostgreSQL."""
+        self.client.delete(key)
+
     # -- reads -------------------------------------------------------------------------------
+
+    def state(self, key: str) -> ListState:
+        """Whether a list is missing, being rebuilt or built: one O(1) command, for readers
+        waiting on someone else's rebuild."""
+        tail = self.client.lindex(key, -1)
+        if tail is None:
+            return ListState.MISSING
+        return ListState.BUILDING if int(tail) == BUILDING else ListState.BUILT
 
     def read_many(self, keys: Sequence[str]) -> list[CachedList | None]:
         """Read whole lists in one round trip; None for a missing or still-building list."""

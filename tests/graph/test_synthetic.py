@@ -10,7 +10,7 @@ from django.db.models import Count
 
 from graph.models import Account, FanoutMode, Follow
 from graph.synthetic import network_generate, network_summary
-from posts.models import Delivery, Post
+from posts.models import Comment, Delivery, Like, Post
 from posts.synthetic import posts_generate
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +89,7 @@ def test_network_refuses_bad_arguments_and_taken_names():
 
 def test_posts_are_ordered_by_time_and_delivered_by_mode():
     network = network_generate(users=200, seed=5, avg_follows=10, force_pull_top=1)
-    ids = posts_generate(author_ids=network.account_ids, seed=5, posts_per_user=4)
+    ids = posts_generate(author_ids=network.account_ids, seed=5, posts_per_user=4).ids
     assert ids == sorted(ids) and len(ids) == Post.objects.count()
     assert 2 <= len(ids) / 200 <= 6
     created = list(Post.objects.order_by("id").values_list("created_at", flat=True))
@@ -99,3 +99,20 @@ def test_posts_are_ordered_by_time_and_delivered_by_mode():
     pull_authors = set(Post.objects.filter(delivery=Delivery.PULL).values_list("author_id", flat=True))
     assert pull_authors == ({top_id} if top_id in authors else set())
     assert set(Account.objects.filter(has_pull_posts=True).values_list("id", flat=True)) == pull_authors
+
+
+def test_engagement_counts_are_exact_and_favour_popular_authors():
+    network = network_generate(users=300, seed=9, avg_follows=15)
+    result = posts_generate(
+        author_ids=network.account_ids, seed=9, posts_per_user=3, likes_per_post=4, comments_per_post=1
+    )
+    assert result.likes == Like.objects.count() and result.comments == Comment.objects.count()
+    assert 2 <= result.likes / len(result.ids) <= 6
+    likes = dict(Like.objects.values_list("post_id").annotate(n=Count("id")))
+    comments = dict(Comment.objects.values_list("post_id").annotate(n=Count("id")))
+    for post_id, like_count, comment_count in Post.objects.values_list("id", "like_count", "comment_count"):
+        assert (like_count, comment_count) == (likes.get(post_id, 0), comments.get(post_id, 0))
+    # The top tenth of authors by followers collect more than a tenth of the likes.
+    top = {account_id for account_id, _ in network.most_followed(30)}
+    top_likes = Like.objects.filter(post__author_id__in=top).count()
+    assert top_likes > 0.1 * result.likes

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.forms.models import model_to_dict
 
 from graph.models import Account, FanoutMode, Follow
-from posts.models import Delivery, Post
+from posts.models import Comment, Delivery, Like, Post
 from tests.factories import PASSWORD, AccountFactory, PostFactory, bulk_followers
 from tests.helpers import feed_ids
 from timelines.models import FeedConfig
@@ -62,6 +62,7 @@ def test_seed_demo_loads_once_and_prints_token_and_curl(client_for):
     counts = (Account.objects.count(), Follow.objects.count(), Post.objects.count())
     assert counts[0] == 61 and counts[1] > 300 and counts[2] > 60
     assert "Loaded 61 accounts" in first and "followers median" in first
+    assert Like.objects.exists() and Comment.objects.exists()
     second = run("seed_demo", "--users", "60")
     assert "already loaded" in second
     assert (Account.objects.count(), Follow.objects.count(), Post.objects.count()) == counts

@@ -22,7 +22,8 @@ DEMO_FOLLOWS = 20
 class Command(BaseCommand):
     help = (
         "Load a demo network once: N accounts with power-law follower counts (most have a few "
-        "followers, a few very many; the most followed is in pull mode), posts, and a 'demo' "
+        "followers, a few very many; the most followed is in pull mode), posts, likes and "
+        "comments, and a 'demo' "
         "user who follows the most followed account and others. Bulk inserts: 100,000 users "
         "take minutes. Re-running changes nothing. Prints the demo token and a curl line."
     )
@@ -40,6 +41,12 @@ class Command(BaseCommand):
             "--posts-per-user", type=float, default=5, help="Mean posts per account (default 5)."
         )
         parser.add_argument(
+            "--likes-per-post", type=float, default=3, help="Mean likes per post (default 3)."
+        )
+        parser.add_argument(
+            "--comments-per-post", type=float, default=0.5, help="Mean comments per post (default 0.5)."
+        )
+        parser.add_argument(
             "--port", default=None, help="Port shown in the curl line (default $PORT or 8000)."
         )
 
@@ -48,8 +55,10 @@ class Command(BaseCommand):
         if demo is None:
             if options["users"] < 10:
                 raise CommandError("--users must be at least 10.")
-            if options["avg_follows"] <= 0 or options["posts_per_user"] < 0 or options["max_follows"] < 1:
-                raise CommandError("--avg-follows and --max-follows must be positive, --posts-per-user >= 0.")
+            if options["avg_follows"] <= 0 or options["max_follows"] < 1:
+                raise CommandError("--avg-follows and --max-follows must be positive.")
+            if min(options["posts_per_user"], options["likes_per_post"], options["comments_per_post"]) < 0:
+                raise CommandError("--posts-per-user, --likes-per-post and --comments-per-post must be >= 0.")
             demo = self._seed(**options)
         else:
             self.stdout.write("Demo data already loaded; nothing to do.")
@@ -60,8 +69,17 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _seed(
-        self, *, users: int, seed: int, avg_follows: float, max_follows: int, posts_per_user: float, **_
-    ):
+        self,
+        *,
+        users: int,
+        seed: int,
+        avg_follows: float,
+        max_follows: int,
+        posts_per_user: float,
+        likes_per_post: float,
+        comments_per_post: float,
+        **_,
+    ) -> Account:
         started = time.monotonic()
         progress = ProgressBar(self.stdout)
         network = network_generate(
@@ -84,15 +102,21 @@ class Command(BaseCommand):
         Account.objects.filter(id=demo.id).update(following_count=len(followees))
 
         posts_started = time.monotonic()
-        post_ids = posts_generate(
+        posts = posts_generate(
             author_ids=[*network.account_ids, demo.id],
             seed=seed,
             posts_per_user=posts_per_user,
+            likes_per_post=likes_per_post,
+            comments_per_post=comments_per_post,
             progress=progress,
         )
-        self.stdout.write(f"{len(post_ids):,} posts in {time.monotonic() - posts_started:.1f}s.")
+        self.stdout.write(
+            f"{len(posts.ids):,} posts, {posts.likes:,} likes and {posts.comments:,} comments in "
+            f"{time.monotonic() - posts_started:.1f}s."
+        )
         self.stdout.write(
             f"Loaded {users + 1:,} accounts, {network.follows + len(followees):,} follows, "
-            f"{len(post_ids):,} posts in {time.monotonic() - started:.1f}s."
+            f"{len(posts.ids):,} posts, {posts.likes:,} likes, {posts.comments:,} comments "
+            f"in {time.monotonic() - started:.1f}s."
         )
         return demo
