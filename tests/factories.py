@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import factory
 from django.db.models import F
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from graph.models import Account, Follow
@@ -46,10 +47,13 @@ def token_for(account: Account) -> str:
     return Token.objects.get_or_create(user=account)[0].key
 
 
-def bulk_followers(author: Account, count: int, prefix: str = "f") -> list[Account]:
-    """Many followers at once (bulk inserts; counts kept exact), for fan-out tests."""
+def bulk_followers(author: Account, count: int, prefix: str = "f", active: bool = True) -> list[Account]:
+    """Many followers at once (bulk inserts; counts kept exact), for fan-out tests. ``active``
+    followers read their feed just now, so fan-out does not skip them as inactive."""
+    read_at = timezone.now() if active else None
     accounts = Account.objects.bulk_create(
-        Account(username=f"{prefix}{author.pk}_{i}", password="!") for i in range(count)
+        Account(username=f"{prefix}{author.pk}_{i}", password="!", last_feed_read_at=read_at)
+        for i in range(count)
     )
     Follow.objects.bulk_create(Follow(follower=a, followee=author) for a in accounts)
     Account.objects.filter(pk__in=[a.pk for a in accounts]).update(following_count=F("following_count") + 1)
