@@ -139,6 +139,16 @@ def comment_create(*, author: Account, post: Post, body: str) -> Comment:
     return comment
 
 
+def comment_delete(*, comment: Comment, actor: Account) -> None:
+    """Delete a comment: its author, the post's author (moderating their thread) or staff."""
+    if actor.pk not in (comment.author_id, comment.post.author_id) and not actor.is_staff:
+        raise PermissionDenied("Only the comment's author, the post's author or staff can delete it.")
+    with transaction.atomic():
+        deleted, _ = Comment.objects.filter(pk=comment.pk).delete()
+        if deleted:
+            Post.objects.filter(pk=comment.post_id).update(comment_count=F("comment_count") - 1)
+
+
 def share_create(*, user: Account, post: Post) -> tuple[Post, bool]:
     """Share (repost) a post; returns the share and whether it is new. Sharing a share shares
     its original; sharing the same post again returns the existing share (idempotent)."""

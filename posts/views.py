@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from feedsite.pagination import KeysetPagination
 from posts import services
-from posts.models import Post
+from posts.models import Comment, Post
 from posts.selectors import comment_queryset, liked_post_ids, post_queryset
 from posts.serializers import CommentCreateSerializer, CommentSerializer, PostCreateSerializer, PostSerializer
 
@@ -91,3 +91,19 @@ class PostViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         original = post.repost_of if post.repost_of_id is not None else post
         page = self.paginate_queryset(comment_queryset(post=original, viewer=request.user))
         return self.get_paginated_response(CommentSerializer(page, many=True).data)
+
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"comments/(?P<comment_id>[0-9]{1,18})",
+        permission_classes=[IsAuthenticated],
+    )
+    def comment(self, request: Request, pk: str | None = None, comment_id: str | None = None) -> Response:
+        """Delete one comment of the post (or of the original, for a share)."""
+        post = self._engaged_post()
+        original_id = post.repost_of_id or post.id
+        comment = get_object_or_404(
+            Comment.objects.select_related("post"), pk=comment_id, post_id=original_id
+        )
+        services.comment_delete(comment=comment, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

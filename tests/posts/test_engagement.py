@@ -237,3 +237,26 @@ def test_commenting_on_a_share_comments_on_the_original(client_for):
         "via share"
     ]
     assert counts(original) == (0, 1, 1)
+
+
+def test_comment_deletion_by_its_author_the_posts_author_or_staff(client_for):
+    post = PostFactory()
+    commenter, stranger = AccountFactory(), AccountFactory()
+    staff = AccountFactory(is_staff=True)
+    ids = [
+        client_for(commenter).post(comments_url(post.id), {"body": f"c{i}"}).json()["id"] for i in range(3)
+    ]
+
+    denied = client_for(stranger).delete(f"{comments_url(post.id)}{ids[0]}/")
+    assert "Only the comment's author" in assert_error(denied, 403)
+    assert client_for(commenter).delete(f"{comments_url(post.id)}{ids[0]}/").status_code == 204
+    assert client_for(post.author).delete(f"{comments_url(post.id)}{ids[1]}/").status_code == 204
+    assert client_for(staff).delete(f"{comments_url(post.id)}{ids[2]}/").status_code == 204
+
+    assert not Comment.objects.exists()
+    assert counts(post) == (0, 0, 0)
+    assert_error(client_for(commenter).delete(f"{comments_url(post.id)}{ids[0]}/"), 404)  # gone
+    other = PostFactory()
+    kept = client_for(commenter).post(comments_url(other.id), {"body": "x"}).json()["id"]
+    assert_error(client_for(commenter).delete(f"{comments_url(post.id)}{kept}/"), 404)  # wrong post
+    assert_error(client_for(stranger).delete(f"{comments_url(post.id)}abc/"), 404)

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.management import call_command
+from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from graph.services import follow_create
@@ -265,3 +266,24 @@ def test_cursors_do_not_cross_modes(network):
 
 def test_snapshot_key_is_cluster_ready():
     assert snapshot_key(42, "ab12") == "rk:{42}:ab12"  # hash tag: the viewer's slot
+
+
+def test_admin_tunes_ranking_and_the_next_request_follows(network, client):
+    staff = AccountFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    posts = network["posts"]
+    liked = posts[0]
+    for fan in AccountFactory.create_batch(3):
+        like_create(user=fan, post=liked)
+    feed = network["client"]
+    assert feed.get(f"{RANKED}&limit=1").json()["results"][0]["id"] == liked.id
+
+    config = FeedConfig.load()
+    form = {**model_to_dict(config, exclude=["id"]), "rank_engagement_weight": 0, "rank_popularity_weight": 0}
+    response = client.post(f"/admin/timelines/feedconfig/{config.pk}/change/", form)
+
+    assert response.status_code == 302, response.content
+    assert feed.get(f"{RANKED}&limit=1").json()["results"][0]["id"] == posts[-1].id  # back to fresh first
+    bad = {**form, "rank_candidates": 5}
+    assert client.post(f"/admin/timelines/feedconfig/{config.pk}/change/", bad).status_code == 200
+    assert FeedConfig.load().rank_candidates == 500
