@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
+from django.db import connection
 from rest_framework.test import APIClient
 
 from timelines.store import TimelineStore, outbox_key, timeline_key
@@ -50,3 +54,30 @@ POST_KEYS = {
     "liked_by_me",
     "repost_of",
 }
+
+
+def feed_ids_while(client: APIClient, url: str, step: Callable[[], bool]) -> list[int]:
+    """Walk every page from ``url`` while another thread (its own database connection) calls
+    ``step()`` until the walk ends or ``step`` returns False. Returns the ids seen."""
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            while not stop.is_set() and step():
+                pass
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        seen = []
+        while url:
+            response = client.get(url)
+            assert response.status_code == 200, response.content
+            seen += [post["id"] for post in response.json()["results"]]
+            url = response.json()["next"]
+    finally:
+        stop.set()
+        thread.join(30)
+    return seen

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import random
-import threading
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from graph.services import follow_create
 from posts.models import Post
 from posts.services import like_create, post_create
 from tests.factories import AccountFactory
+from tests.helpers import feed_ids_while
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,32 +26,18 @@ def test_ranked_scroll_never_repeats_or_skips_under_concurrent_likes_and_posts(c
     client.get("/api/feed/")  # build the timeline so pushes land in it
     initial = [post_create(author=authors[i % 3], body=f"before {i}").id for i in range(45)]
 
-    stop, written, liked = threading.Event(), [], []
+    written, liked = [], []
     rng = random.Random(3)
 
-    def writer() -> None:
-        try:
-            while not stop.is_set() and len(written) < 300:
-                fan, post_id = rng.choice(fans), rng.choice(initial)
-                if (fan.id, post_id) not in liked:
-                    liked.append((fan.id, post_id))
-                    like_create(user=fan, post=Post.objects.get(pk=post_id))
-                written.append(post_create(author=rng.choice(authors), body="during").id)
-        finally:
-            connection.close()
+    def write() -> bool:
+        fan, post_id = rng.choice(fans), rng.choice(initial)
+        if (fan.id, post_id) not in liked:
+            liked.append((fan.id, post_id))
+            like_create(user=fan, post=Post.objects.get(pk=post_id))
+        written.append(post_create(author=rng.choice(authors), body="during").id)
+        return len(written) < 300
 
-    thread = threading.Thread(target=writer)
-    thread.start()
-    try:
-        seen, url = [], "/api/feed/?mode=ranked&limit=4"
-        while url:
-            response = client.get(url)
-            assert response.status_code == 200
-            seen += [post["id"] for post in response.json()["results"]]
-            url = response.json()["next"]
-    finally:
-        stop.set()
-        thread.join(30)
+    seen = feed_ids_while(client, "/api/feed/?mode=ranked&limit=4", write)
 
     assert written and liked, "the writer never ran during the walk"
     assert len(seen) == len(set(seen))  # no repeats

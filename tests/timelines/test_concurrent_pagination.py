@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from graph.services import follow_create
 from posts.models import Post
 from posts.services import post_create
 from tests.factories import AccountFactory
+from tests.helpers import feed_ids_while
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,28 +25,14 @@ def test_pages_never_repeat_or_skip_while_a_writer_posts(client_for):
     for i in range(40):
         post_create(author=friend if i % 3 else celebrity, body=f"before {i}")
 
-    stop, written = threading.Event(), []
+    written = []
 
-    def writer() -> None:
-        try:
-            while not stop.is_set() and len(written) < 500:
-                author = friend if len(written) % 2 else celebrity
-                written.append(post_create(author=author, body="during").id)
-        finally:
-            connection.close()
+    def write() -> bool:
+        author = friend if len(written) % 2 else celebrity
+        written.append(post_create(author=author, body="during").id)
+        return len(written) < 500
 
-    thread = threading.Thread(target=writer)
-    thread.start()
-    try:
-        seen, url = [], "/api/feed/?limit=7"
-        while url:
-            response = client.get(url)
-            assert response.status_code == 200
-            seen += [post["id"] for post in response.json()["results"]]
-            url = response.json()["next"]
-    finally:
-        stop.set()
-        thread.join(30)
+    seen = feed_ids_while(client, "/api/feed/?limit=7", write)
 
     assert written, "the writer never got to post during the walk"
     assert seen == sorted(set(seen), reverse=True)  # newest first, no repeats
