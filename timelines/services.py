@@ -16,6 +16,7 @@ Correctness rests on three rules:
 from __future__ import annotations
 
 import bisect
+import hashlib
 import heapq
 import logging
 import random
@@ -79,6 +80,9 @@ class FanoutPlan:
     cap: int
     follower_batches: Iterator[list[int]]
     queue: str  # where the chunk tasks go (selectors.fanout_queue)
+    # True when this post's fan-out ran before (a redelivered or re-run fanout_post): its
+    # chunks may overlap ones already pushed, with other boundaries, so they deduplicate.
+    replay: bool = False
 
 
 def fanout_start(*, post_id: int) -> FanoutPlan | None:
@@ -116,6 +120,7 @@ def fanout_start(*, post_id: int) -> FanoutPlan | None:
     if not selectors.replica_has_post(post_id=post_id):
         # A follow committed just before the post may not be on the replica yet either.
         raise ReplicaBehind(f"the read replica has not replayed post {post_id} yet")
+    replay = not store.claim(key=fanout_claim_key(post_id=post_id))
     own = store.insert(key=timeline_key(post.author_id), post_ids=[post_id], cap=config.timeline_length)
     metrics.TIMELINE_WRITES.labels(kind="own").inc(own or 0)
     fanout_stats_record(posts=1)
@@ -126,14 +131,33 @@ def fanout_start(*, post_id: int) -> FanoutPlan | None:
     )
     queue = selectors.fanout_queue(delivery=post.delivery, audience=post.author.followers_count)
     logger.info("fanout %s: push to active followers of %s", post_id, post.author_id, extra=log)
-    return FanoutPlan(post_id=post_id, cap=config.timeline_length, follower_batches=batches, queue=queue)
+    return FanoutPlan(
+        post_id=post_id, cap=config.timeline_length, follower_batches=batches, queue=queue, replay=replay
+    )
 
 
-def timelines_push(*, post_id: int, user_ids: Sequence[int], cap: int) -> int:
-    """One fan-out chunk: one Redis round trip whatever its size. Returns the number of
-    timelines that gained the post (0 when the chunk is replayed)."""
+def fanout_claim_key(*, post_id: int, user_ids: Sequence[int] = ()) -> str:
+    """The claim on a post's fan-out, or on one chunk of it (its exact follower ids)."""
+    if not user_ids:
+        return f"fo:{{{post_id}}}"
+    digest = hashlib.blake2b(",".join(map(str, user_ids)).encode(), digest_size=12).hexdigest()
+    return f"fo:{{{post_id}}}:{digest}"
+
+
+def timelines_push(*, post_id: int, user_ids: Sequence[int], cap: int, replay: bool = False) -> int:
+    """One fan-out chunk: returns the number of timelines that gained the post (0 when the
+    chunk is replayed).
+
+    The first run of a chunk pushes with plain LPUSHX (fast, but not idempotent). Any run
+    that may repeat earlier work deduplicates instead: a chunk whose claim already exists
+    (redelivered after its worker died, retried after a Redis error, or re-sent with the same
+    followers), or one the caller flags as a ``replay`` (a re-run fan-out, a sweeper)."""
     started = time.perf_counter()
-    written = get_store().push_to_many(keys=[timeline_key(u) for u in user_ids], post_id=post_id, cap=cap)
+    store = get_store()
+    first_run = store.claim(key=fanout_claim_key(post_id=post_id, user_ids=user_ids))
+    written = store.push_to_many(
+        keys=[timeline_key(u) for u in user_ids], post_id=post_id, cap=cap, dedup=replay or not first_run
+    )
     metrics.TIMELINE_WRITES.labels(kind="fanout").inc(written)
     metrics.FANOUT_CHUNKS.inc()
     metrics.FANOUT_RECIPIENTS.inc(len(user_ids))

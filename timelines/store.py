@@ -9,13 +9,25 @@ Redis packs into listpacks at 5-10 bytes an entry. One marker may sit at the tai
 A list with no marker has been trimmed to its cap: it is exact for ids at or above its tail (its
 "horizon") and readers go to PostgreSQL below that, so users can scroll past the cap.
 
+Fan-out, the hot path, writes with one native ``LPUSHX`` per follower (no script): it never
+creates a missing list, and its reply (the new length) tells the client when a list has grown
+``trim_slack(cap)`` past its cap, so one trim script per that many posts cuts it back. So a list
+is *nearly* sorted: concurrent chunk tasks may push ids out of order, always at the head. Hence:
+
+* Readers (and every script) sort and drop duplicates; a list is a set of ids, not a sequence.
+* The tail is written only by scripts (rebuild, insert, remove, trim), always as the lowest id
+  or a marker, so the horizon is the tail, not the lowest id: a late id pushed below a trimmed
+  list's horizon is ignored by readers and dropped by the next script that rewrites the list.
+* A replayed chunk (redelivered or retried task) must not push twice: the fan-out task claims
+  each chunk with ``SET NX`` (``claim``) and a replay uses the deduplicating insert script.
+
 A missing key means "not built". Writers (fan-out, follow backfill) never create a list, so a
 list holding one fresh post is never mistaken for a whole timeline; readers rebuild missing
 lists from PostgreSQL (``timelines.services``). That is why losing Redis loses nothing.
 
 Every command and script touches exactly one key, and keys carry a Redis Cluster hash tag
-(``tl:{42}``), so the store runs unchanged on a cluster. Scripts are idempotent: replaying a
-fan-out chunk never duplicates an id.
+(``tl:{42}``), so the store runs unchanged on a cluster. Scripts are idempotent (LPUSHX is not:
+hence the chunk claims above), so replaying a fan-out chunk never duplicates an id.
 """
 
 from __future__ import annotations
@@ -26,6 +38,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import hiredis
 import redis
 from django.conf import settings
 from redis.backoff import ExponentialBackoff
@@ -38,6 +51,25 @@ COMPLETE = 0
 BUILDING = -1
 # A BUILDING placeholder whose rebuilder died disappears on its own after this long.
 BUILDING_TTL_MS = 60_000
+
+
+# Claims on fan-out chunks outlive any redelivery (the broker's visibility timeout, 600 s by
+# default) and retry schedule (about 10 minutes) by a wide margin.
+CLAIM_TTL_MS = 6 * 3600 * 1000
+RECV_BUFFER = 1 << 16
+
+
+def trim_slack(cap: int) -> int:
+    """How far past its cap fan-out lets a list grow before one trim script cuts it back:
+    lists are trimmed once per this many posts instead of on every push."""
+    return max(8, cap // 10)
+
+
+def lpushx_payload(keys: Sequence[str], post_id: int) -> bytes:
+    """``LPUSHX key post_id`` for each (ASCII) key, packed as RESP in one buffer."""
+    value = str(post_id)
+    tail = f"${len(value)}\r\n{value}\r\n"
+    return "".join([f"*3\r\n$6\r\nLPUSHX\r\n${len(key)}\r\n{key}\r\n{tail}" for key in keys]).encode("ascii")
 
 
 def timeline_key(user_id: int) -> str:
@@ -87,11 +119,25 @@ local function merge_desc(items, new, boundary)
   return out, added
 end
 
+-- The list's ids sorted descending without duplicates, and its marker (nil: trimmed). Fan-out
+-- pushes at the head in any order; ids below a trimmed list's tail (its horizon) are late
+-- arrivals that PostgreSQL serves, so they are dropped here.
 local function read_list(key)
   local raw = redis.call('LRANGE', key, 0, -1)
-  local items, marker = {}, nil
-  for k = 1, #raw do items[k] = tonumber(raw[k]) end
-  if #items > 0 and items[#items] <= 0 then marker = items[#items]; items[#items] = nil end
+  local n = #raw
+  if n == 0 then return {}, nil end
+  local marker, floor = tonumber(raw[n]), 1
+  if marker > 0 then floor, marker = marker, nil else n = n - 1 end
+  local ids = {}
+  for k = 1, n do
+    local id = tonumber(raw[k])
+    if id >= floor then ids[#ids + 1] = id end
+  end
+  table.sort(ids, function(x, y) return x > y end)
+  local items, prev = {}, nil
+  for k = 1, #ids do
+    if ids[k] ~= prev then items[#items + 1] = ids[k]; prev = ids[k] end
+  end
   return items, marker
 end
 
@@ -109,6 +155,11 @@ local function write_list(key, items, marker, cap)
   if ttl > 0 then redis.call('PEXPIRE', key, ttl) end
 end
 
+local function trim_list(key, cap)
+  local items, marker = read_list(key)
+  write_list(key, items, marker, cap)
+end
+
 local function sorted_args(from, floor, boundary)
   local new = {}
   for k = from, #ARGV do
@@ -120,8 +171,8 @@ local function sorted_args(from, floor, boundary)
 end
 """
 
-# KEYS[1] list; ARGV[1] cap; ARGV[2] boundary (0: none); ARGV[3..] post ids in any order.
-# Inserts ids in order, without duplicates, into an existing list, returning how many were
+# KEYS[1] list; ARGV[1] cap; ARGV[2] slack; ARGV[3] boundary (0: none); ARGV[4..] post ids in
+# any order. Inserts ids without duplicates into an existing list, returning how many were
 # added; a missing list is left missing and answers false (nil), so callers can tell "not
 # built" from "already there" without another round trip. Ids below a trimmed list's
 # horizon are dropped: PostgreSQL serves that range.
@@ -131,32 +182,38 @@ _INSERT_LUA = (
     _LUA_HELPERS
     + """
 local key = KEYS[1]
-local head = redis.call('LINDEX', key, 0)
-if not head then return false end
-local cap, boundary = tonumber(ARGV[1]), tonumber(ARGV[2])
-if #ARGV == 3 and boundary == 0 then
-  -- Fast path, the fan-out case: one id newer than everything in the list.
-  local id, top = tonumber(ARGV[3]), tonumber(head)
-  if id == top then return 0 end
-  if id > top then
-    redis.call('LPUSH', key, ARGV[3])
-    if redis.call('LLEN', key) > cap then
-      local tail = redis.call('LINDEX', key, -1)
-      redis.call('LTRIM', key, 0, cap - 1)
-      if tail == '-1' then redis.call('RPUSH', key, -1) end
-    end
-    return 1
-  end
+local tail = redis.call('LINDEX', key, -1)
+if not tail then return false end
+local cap, slack, boundary = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+if #ARGV == 4 and boundary == 0 then
+  -- Fast path, the fan-out replay and own-post case: one id, pushed at the head like LPUSHX
+  -- unless it is already there or below the horizon; trimmed lazily like fan-out.
+  if redis.call('LPOS', key, ARGV[4]) then return 0 end
+  tail = tonumber(tail)
+  if tail > 0 and tonumber(ARGV[4]) < tail then return 0 end
+  if redis.call('LPUSH', key, ARGV[4]) > cap + slack then trim_list(key, cap) end
+  return 1
 end
 local items, marker = read_list(key)
 local floor = -1
 if marker == nil then floor = items[#items] - 1 end
-local new = sorted_args(3, floor, boundary)
+local new = sorted_args(4, floor, boundary)
 local out, added = merge_desc(items, new, boundary)
 if boundary > 0 and marker == 0 then marker = nil end
 if #out == 0 and marker == nil then return 0 end
 write_list(key, out, marker, cap)
 return added
+"""
+)
+
+# KEYS[1] list; ARGV[1] cap. Cuts a list that fan-out let grow past its cap back to it, sorted
+# and without duplicates; returns 1 if it rewrote the list. Concurrent trims are harmless.
+_TRIM_LUA = (
+    _LUA_HELPERS
+    + """
+if redis.call('LLEN', KEYS[1]) <= tonumber(ARGV[1]) then return 0 end
+trim_list(KEYS[1], tonumber(ARGV[1]))
+return 1
 """
 )
 
@@ -242,32 +299,59 @@ class TimelineStore:
         self._rebuild_begin = client.register_script(_REBUILD_BEGIN_LUA)
         self._rebuild_finish = client.register_script(_REBUILD_FINISH_LUA)
         self._touch = client.register_script(_TOUCH_LUA)
+        self._trim = client.register_script(_TRIM_LUA)
 
     # -- writes ------------------------------------------------------------------------------
 
-    def push_to_many(self, *, keys: Sequence[str], post_id: int, cap: int) -> int:
-        """Fan-out: insert one post id into many lists in a single round trip.
+    def push_to_many(self, *, keys: Sequence[str], post_id: int, cap: int, dedup: bool = False) -> int:
+        """Fan-out: push one post id onto the head of many existing lists; missing lists stay
+        missing. Returns how many lists gained the id.
 
-        Returns how many lists gained the id (lists that are missing or already hold it do
-        not count), so a replayed chunk reports 0.
+        ``dedup=False`` (a chunk's first delivery) sends one native ``LPUSHX`` per key as
+        pre-built RESP in one round trip, then, only for the lists its replies show past
+        ``cap + trim_slack(cap)``, one trim script each in a second round trip. It does not
+        look for the id first, so pushing the same id twice stores it twice: callers must pass
+        ``dedup=True`` for anything that may be a replay (see ``claim``), which runs the
+        deduplicating insert script per key instead (about 4x the server cost).
+
+        Every command touches one key, so on Redis Cluster the keys may be grouped by node and
+        each group sent as its own call (``lpushx_payload`` builds the bytes for one group).
         """
         if not keys:
             return 0
-        sha = self._insert.sha
-        args = (cap, 0, post_id)
+        if dedup:
+            sha, args = self._insert.sha, (cap, trim_slack(cap), 0, post_id)
 
-        def queue(pipe: redis.client.Pipeline) -> None:
-            for key in keys:
-                pipe.evalsha(sha, 1, key, *args)
+            def queue_inserts(pipe: redis.client.Pipeline) -> None:
+                for key in keys:
+                    pipe.evalsha(sha, 1, key, *args)
 
-        return sum(added or 0 for added in self._pipelined_scripts(queue, self._insert))
+            return sum(added or 0 for added in self._pipelined_scripts(queue_inserts, self._insert))
+
+        lengths = self._send_raw(lpushx_payload(keys, post_id), len(keys))
+        limit = cap + trim_slack(cap)
+        overfull = [key for key, length in zip(keys, lengths, strict=True) if length > limit]
+        if overfull:
+            trim_sha = self._trim.sha
+
+            def queue_trims(pipe: redis.client.Pipeline) -> None:
+                for key in overfull:
+                    pipe.evalsha(trim_sha, 1, key, cap)
+
+            self._pipelined_scripts(queue_trims, self._trim)
+        return sum(1 for length in lengths if length)
+
+    def claim(self, *, key: str, ttl_ms: int = CLAIM_TTL_MS) -> bool:
+        """Mark a unit of work (a fan-out chunk) as started: True the first time, False if it
+        was claimed before, i.e. this run is a replay and must deduplicate."""
+        return bool(self.client.set(key, 1, nx=True, px=ttl_ms))
 
     def insert(self, *, key: str, post_ids: Iterable[int], cap: int, boundary: int = 0) -> int | None:
         """Insert ids into one list; the number added, or None if the list does not exist."""
         ids = list(post_ids)
         if not ids:
             return 0
-        added = self._insert(keys=[key], args=[cap, boundary, *ids])
+        added = self._insert(keys=[key], args=[cap, trim_slack(cap), boundary, *ids])
         return None if added is None else int(added)
 
     def remove(self, *, key: str, post_ids: Iterable[int]) -> int:
@@ -316,6 +400,42 @@ class TimelineStore:
 
     # -- plumbing ----------------------------------------------------------------------------
 
+    def _send_raw(self, payload: bytes, count: int) -> list[int]:
+        """Send pre-packed commands on one pooled connection and parse their ``count`` integer
+        replies with hiredis in bulk: a pipeline without redis-py's per-command packing and
+        per-reply parsing, which cost more than Redis itself for thousands of tiny commands.
+        Every reply is read even after an error reply, so the connection returns to the pool
+        in sync; any other failure discards the connection."""
+        pool = self.client.connection_pool
+        connection = pool.get_connection()
+        replies: list = []
+        try:
+            connection.send_packed_command([payload])
+            reader = hiredis.Reader()
+            sock = connection._sock  # redis-py has no public bulk-read API
+            while len(replies) < count:
+                data = sock.recv(RECV_BUFFER)
+                if not data:
+                    raise redis.exceptions.ConnectionError("Redis closed the connection mid-reply")
+                reader.feed(data)
+                while (reply := reader.gets()) is not False:
+                    replies.append(reply)
+        except TimeoutError as exc:  # socket.timeout
+            connection.disconnect()
+            raise redis.exceptions.TimeoutError(f"timeout reading fan-out replies: {exc}") from exc
+        except OSError as exc:
+            connection.disconnect()
+            raise redis.exceptions.ConnectionError(f"error reading fan-out replies: {exc}") from exc
+        except BaseException:
+            connection.disconnect()
+            raise
+        finally:
+            pool.release(connection)
+        for reply in replies:
+            if isinstance(reply, hiredis.ReplyError):
+                raise redis.exceptions.ResponseError(str(reply))
+        return replies
+
     def _pipelined_scripts(self, queue, script) -> list[int | None]:
         """Run EVALSHAs queued by ``queue`` in one pipeline; on a cold script cache (a Redis
         restart), load the script and replay the whole batch, which is safe because every
@@ -339,12 +459,14 @@ class TimelineStore:
 def _parse(raw: list[bytes]) -> CachedList | None:
     if not raw:
         return None
-    ids = [int(x) for x in raw]
-    if ids[-1] == BUILDING:
+    tail = int(raw[-1])
+    if tail == BUILDING:
         return None
-    if ids[-1] == COMPLETE:
-        return CachedList(ids=ids[:-1], complete=True)
-    return CachedList(ids=ids, complete=False)
+    # Fan-out pushes at the head in any order (see module docs): sort, drop duplicates, and
+    # ignore late ids below a trimmed list's horizon, which is its tail.
+    floor = 1 if tail == COMPLETE else tail
+    ids = sorted({post_id for post_id in map(int, raw) if post_id >= floor}, reverse=True)
+    return CachedList(ids=ids, complete=tail == COMPLETE)
 
 
 class ReplicaAckTimeout(redis.exceptions.TimeoutError):
@@ -394,15 +516,19 @@ class ClusterTimelineStore(TimelineStore):
         self.replica_acks = replica_acks
         self.ack_timeout_ms = ack_timeout_ms
 
-    def push_to_many(self, *, keys: Sequence[str], post_id: int, cap: int) -> int:
-        results = self._scripts_per_node(self._insert, [(key, (cap, 0, post_id)) for key in keys])
+    def push_to_many(self, *, keys: Sequence[str], post_id: int, cap: int, dedup: bool = False) -> int:
+        """Always the deduplicating insert script here, whatever ``dedup`` says: the retries
+        below resend commands whose outcome is unknown (a failover mid-batch), which only an
+        idempotent command survives. Lists are still trimmed lazily, like LPUSHX fan-out."""
+        args = (cap, trim_slack(cap), 0, post_id)
+        results = self._scripts_per_node(self._insert, [(key, args) for key in keys])
         return sum(added or 0 for added in results)
 
     def insert(self, *, key: str, post_ids: Iterable[int], cap: int, boundary: int = 0) -> int | None:
         ids = list(post_ids)
         if not ids:
             return 0
-        return self._scripts_per_node(self._insert, [(key, (cap, boundary, *ids))])[0]
+        return self._scripts_per_node(self._insert, [(key, (cap, trim_slack(cap), boundary, *ids))])[0]
 
     def _scripts_per_node(self, script, calls: Sequence[tuple[str, tuple]]) -> list[int | None]:
         """Run ``script`` once per (key, args), one pipelined round trip per master.

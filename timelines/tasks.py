@@ -1,7 +1,8 @@
 """Fan-out tasks. Thin: they carry ids, call timelines.services, and may run twice.
 
 ``acks_late`` + ``reject_on_worker_lost`` (settings) mean a chunk whose worker dies is
-delivered again; the Lua insert is idempotent, so a replay never duplicates a post. Redis and
+delivered again; every chunk is claimed in Redis before it pushes, so a redelivered, retried
+or re-sent chunk deduplicates and a replay never duplicates a post. Redis and
 database errors are retried with jittered exponential backoff; the longest countdown stays
 well under the broker's visibility timeout so a waiting retry is not redelivered early.
 """
@@ -41,19 +42,26 @@ def fanout_post_enqueue(*, post_id: int, delivery: str, audience: int) -> str:
 
 @shared_task(**RETRY_POLICY)
 def fanout_post(post_id: int) -> int:
-    """Route a new post: outbox for pull mode, else enqueue one chunk task per follower batch.
-    Returns the number of chunks enqueued."""
+    """Route a new post: outbox for pull mode; else one chunk task per follower batch but the
+    first, which this task pushes itself after enqueueing the others (so most posts, whose
+    authors have fewer followers than a chunk, need no second task). Returns the number of
+    chunk tasks enqueued."""
     plan = services.fanout_start(post_id=post_id)
     if plan is None:
         return 0
-    chunks = 0
+    first, chunks = None, 0
     for user_ids in plan.follower_batches:
-        fanout_chunk.apply_async(args=[plan.post_id, user_ids, plan.cap], queue=plan.queue)
+        if first is None:
+            first = user_ids
+            continue
+        fanout_chunk.apply_async(args=[plan.post_id, user_ids, plan.cap, plan.replay], queue=plan.queue)
         chunks += 1
+    if first:
+        services.timelines_push(post_id=plan.post_id, user_ids=first, cap=plan.cap, replay=plan.replay)
     return chunks
 
 
 @shared_task(**RETRY_POLICY)
-def fanout_chunk(post_id: int, user_ids: list[int], cap: int) -> int:
-    """Push one post id into a batch of timelines in one Redis round trip."""
-    return services.timelines_push(post_id=post_id, user_ids=user_ids, cap=cap)
+def fanout_chunk(post_id: int, user_ids: list[int], cap: int, replay: bool = False) -> int:
+    """Push one post id into a batch of timelines; ``replay`` forces deduplication."""
+    return services.timelines_push(post_id=post_id, user_ids=user_ids, cap=cap, replay=replay)

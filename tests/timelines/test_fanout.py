@@ -6,12 +6,13 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
+from graph.models import Follow
 from posts.models import Delivery
 from tests.factories import AccountFactory, PostFactory, bulk_followers
 from tests.helpers import outbox_raw, timeline_raw
-from timelines import tasks
+from timelines import services, tasks
 from timelines.models import FeedConfig
-from timelines.store import COMPLETE
+from timelines.store import COMPLETE, get_store, timeline_key, trim_slack
 
 pytestmark = [pytest.mark.django_db, pytest.mark.also_cluster]
 
@@ -28,8 +29,9 @@ def test_post_is_fanned_out_across_several_chunks(redis_store, warm_timelines, r
     assert post.delivery == Delivery.PUSH
     for account in [*followers, author]:
         assert timeline_raw(redis_store, account.id) == [post.id, COMPLETE]
-    # The same fan-out, replayed (a redelivered task): three chunks, no duplicates.
-    assert tasks.fanout_post.apply(args=[post.id]).get() == 3
+    # The same fan-out, replayed (a redelivered task): the first of three batches inline, two
+    # chunk tasks, no duplicates.
+    assert tasks.fanout_post.apply(args=[post.id]).get() == 2
     assert all(timeline_raw(redis_store, f.id) == [post.id, COMPLETE] for f in followers)
 
 
@@ -45,6 +47,38 @@ def test_chunk_replay_never_duplicates(redis_store, warm_timelines):
     assert {tuple(timeline_raw(redis_store, i)) for i in ids} == {(post.id, COMPLETE)}
 
 
+def test_chunk_redelivered_after_dying_mid_way_never_duplicates(redis_store, warm_timelines):
+    """A worker killed mid-chunk leaves the chunk claimed and half pushed; the redelivered
+    task sees the claim and deduplicates."""
+    author = AccountFactory()
+    ids = [f.id for f in bulk_followers(author, 40)]
+    warm_timelines(ids)
+    post = PostFactory(author=author)
+    store = get_store()
+    assert store.claim(key=services.fanout_claim_key(post_id=post.id, user_ids=ids))
+    assert store.push_to_many(keys=[timeline_key(i) for i in ids[:25]], post_id=post.id, cap=800) == 25
+
+    assert tasks.fanout_chunk.apply(args=[post.id, ids, 800]).get() == 15
+    assert {tuple(timeline_raw(redis_store, i)) for i in ids} == {(post.id, COMPLETE)}
+
+
+def test_rerun_fanout_with_shifted_chunks_never_duplicates(redis_store, warm_timelines, run_commit_hooks):
+    """A fan-out run again after the follower list changed cuts different chunks, whose
+    claims are new: the post-level claim makes all of them deduplicate."""
+    call_command("feed_config", chunk_size=10)
+    author = AccountFactory()
+    followers = bulk_followers(author, 35)
+    warm_timelines(f.id for f in followers)
+    with run_commit_hooks():
+        post = PostFactory(author=author)
+    Follow.objects.filter(follower=followers[3], followee=author).delete()  # shifts later chunks
+    assert tasks.fanout_post.apply(args=[post.id]).get() == 3  # 4 batches, the first inline
+    assert all(timeline_raw(redis_store, f.id) == [post.id, COMPLETE] for f in followers)
+    # A chunk flagged as a replay deduplicates even with a fresh claim.
+    ids = [f.id for f in followers[:5]]
+    assert tasks.fanout_chunk.apply(args=[post.id, ids, 800, True]).get() == 0
+
+
 def test_fanout_skips_users_without_a_built_timeline(redis_store, warm_timelines, run_commit_hooks):
     author = AccountFactory()
     active, inactive = bulk_followers(author, 2)
@@ -56,13 +90,26 @@ def test_fanout_skips_users_without_a_built_timeline(redis_store, warm_timelines
 
 
 def test_timeline_is_trimmed_to_configured_length(redis_store, warm_timelines, run_commit_hooks):
+    """Fan-out trims lazily: a list may grow trim_slack(cap) past its cap, then it is cut back
+    to exactly the newest ``cap`` ids."""
     call_command("feed_config", timeline_length=20)
+    limit = 20 + trim_slack(20)
     author = AccountFactory()
     (follower,) = bulk_followers(author, 1)
     warm_timelines([follower.id])
-    with run_commit_hooks():
-        posts = [PostFactory(author=author) for _ in range(25)]
-    assert timeline_raw(redis_store, follower.id) == [p.id for p in reversed(posts)][:20]
+    posts = []
+    for _ in range(limit + 5):
+        with run_commit_hooks():
+            posts.append(PostFactory(author=author))
+        raw = timeline_raw(redis_store, follower.id)
+        assert len(raw) <= limit, len(raw)
+        newest_first = [p.id for p in reversed(posts)]
+        if len(posts) == limit - 1:  # full up to the slack, marker included
+            assert raw == [*newest_first, COMPLETE]
+        if len(posts) == limit:  # one more: cut back to the cap, no longer complete
+            assert raw == newest_first[:20]
+    assert timeline_raw(redis_store, follower.id) == [p.id for p in reversed(posts)][:25]
+    assert redis_store.read(timeline_key(follower.id)).ids == [p.id for p in reversed(posts)][:25]
 
 
 def test_pull_mode_post_writes_no_timeline(redis_store, warm_timelines, run_commit_hooks, client_for):

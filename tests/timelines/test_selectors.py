@@ -11,7 +11,7 @@ from graph.models import Block, Follow, Mute
 from graph.services import block_create, follow_create, mute_create
 from posts.models import Delivery, Post
 from posts.services import post_delete
-from tests.factories import AccountFactory, PostFactory
+from tests.factories import AccountFactory, PostFactory, bulk_followers
 from timelines import selectors
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +71,14 @@ def test_both_plans_match_the_definition(random_network, monkeypatch, plan_limit
                 viewer_id=viewer.id, before_id=before_id, limit=limit, delivery=delivery
             )
             assert got == expected_ids(viewer, before_id=before_id, delivery=delivery, limit=limit)
+
+
+@pytest.mark.parametrize(("page", "batch"), [(10, 3), (4, 4), (11, 5), (10_000, 1000)])
+def test_follower_id_batches_cover_every_follower_once(monkeypatch, page, batch):
+    author = AccountFactory()
+    followers = [f.id for f in bulk_followers(author, 23)]
+    Follow.objects.filter(follower_id=followers[5]).delete()  # a gap in the edge ids
+    monkeypatch.setattr(selectors, "FOLLOWER_PAGE", page)
+    batches = list(selectors.follower_id_batches(author_id=author.id, batch_size=batch))
+    assert [i for b in batches for i in b] == followers[:5] + followers[6:]
+    assert all(len(b) <= batch for b in batches) and all(batches)

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
+import random
 
-from timelines.store import COMPLETE, CachedList, timeline_key
+import pytest
+import redis
+
+from timelines.store import (
+    BUILDING,
+    CLAIM_TTL_MS,
+    COMPLETE,
+    CachedList,
+    lpushx_payload,
+    timeline_key,
+    trim_slack,
+)
 
 pytestmark = pytest.mark.also_cluster
 
@@ -32,26 +43,100 @@ def test_push_into_missing_list_creates_nothing(redis_store):
     assert redis_store.insert(key=KEY, post_ids=[5], cap=10) == 0  # "already there"
 
 
-def test_push_is_idempotent_and_ordered(redis_store):
+def test_deduplicating_push_is_idempotent_and_reads_are_ordered(redis_store):
     built(redis_store, [3, 1])
     assert redis_store.push_to_many(keys=[KEY], post_id=5, cap=10) == 1
-    assert redis_store.push_to_many(keys=[KEY], post_id=5, cap=10) == 0
-    # A late, out-of-order arrival is inserted in place, once.
+    # A replay (dedup=True, as fan-out sends every possible replay) adds nothing.
+    assert redis_store.push_to_many(keys=[KEY], post_id=5, cap=10, dedup=True) == 0
+    # A late, out-of-order arrival is stored once and read in its place.
     assert redis_store.push_to_many(keys=[KEY], post_id=2, cap=10) == 1
-    assert redis_store.push_to_many(keys=[KEY], post_id=2, cap=10) == 0
-    assert raw(redis_store) == [5, 3, 2, 1, COMPLETE]
+    assert redis_store.push_to_many(keys=[KEY], post_id=2, cap=10, dedup=True) == 0
+    assert redis_store.insert(key=KEY, post_ids=[2], cap=10) == 0
+    assert raw(redis_store) == [2, 5, 3, 1, COMPLETE]  # pushed at the head, each once
     assert redis_store.read(KEY) == CachedList(ids=[5, 3, 2, 1], complete=True)
 
 
-def test_trim_drops_complete_marker_and_sets_horizon(redis_store):
-    built(redis_store, [4, 3, 2, 1], cap=4)
-    redis_store.push_to_many(keys=[KEY], post_id=9, cap=4)
-    assert raw(redis_store) == [9, 4, 3, 2]
+def test_lazy_trim_drops_complete_marker_and_sets_horizon(redis_store):
+    cap = 4
+    limit = cap + trim_slack(cap)
+    built(redis_store, [4, 3, 2, 1], cap=cap)
+    for post_id in range(5, limit):  # up to cap + slack entries, marker included
+        redis_store.push_to_many(keys=[KEY], post_id=post_id, cap=cap)
+    assert len(raw(redis_store)) == limit and redis_store.read(KEY).complete
+    redis_store.push_to_many(keys=[KEY], post_id=limit, cap=cap)  # one past: cut to the cap
+    newest = list(range(limit, limit - cap, -1))
+    assert raw(redis_store) == newest
     cached = redis_store.read(KEY)
-    assert cached.complete is False and cached.horizon == 2
+    assert cached.complete is False and cached.horizon == newest[-1]
     # Below a trimmed list's horizon PostgreSQL is authoritative: late ids are not cached.
-    assert redis_store.insert(key=KEY, post_ids=[1], cap=4) == 0
-    assert raw(redis_store) == [9, 4, 3, 2]
+    assert redis_store.insert(key=KEY, post_ids=[1], cap=cap) == 0
+    assert raw(redis_store) == newest
+    # A late LPUSHX below the horizon lands at the head, but the horizon is the tail, which
+    # only scripts write: readers ignore the id and the next rewrite drops it.
+    redis_store.push_to_many(keys=[KEY], post_id=2, cap=cap)
+    assert redis_store.read(KEY) == cached
+    assert redis_store.insert(key=KEY, post_ids=[limit + 2, limit + 1], cap=cap) == 2
+    assert raw(redis_store) == [limit + 2, limit + 1, *newest[:2]]
+
+
+def test_trim_while_building_keeps_the_marker(redis_store):
+    assert redis_store.rebuild_begin(key=KEY)
+    limit = 4 + trim_slack(4)
+    for post_id in range(1, limit + 1):  # the BUILDING marker is the extra entry
+        redis_store.push_to_many(keys=[KEY], post_id=post_id, cap=4)
+    assert raw(redis_store) == [limit, limit - 1, limit - 2, limit - 3, BUILDING]
+    assert redis_store.read(KEY) is None
+    assert redis_store.rebuild_finish(key=KEY, post_ids=[1], cap=4, complete=True)
+    assert raw(redis_store) == [limit, limit - 1, limit - 2, limit - 3]  # cut: not complete
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_out_of_order_pushes_stay_exact_above_the_horizon(redis_store, seed):
+    """Concurrent chunk tasks push ids out of order. Whatever the order, with replays
+    between, a read is sorted, has no duplicates, holds every pushed id at or above its
+    horizon, and the raw list never exceeds cap + slack (+ a marker)."""
+    rng = random.Random(seed)
+    cap = 20
+    built(redis_store, list(range(10, 0, -1)), cap=cap)
+    pushed = set(range(1, 11))
+    ids = list(range(11, 200))
+    # Nearly sorted (bounded lateness, like concurrent workers) or, for seed 0, any order.
+    order = rng.sample(ids, len(ids)) if seed == 0 else sorted(ids, key=lambda i: i + rng.uniform(0, 30))
+    for post_id in order:
+        assert redis_store.push_to_many(keys=[KEY], post_id=post_id, cap=cap) == 1
+        if rng.random() < 0.2:
+            assert redis_store.push_to_many(keys=[KEY], post_id=post_id, cap=cap, dedup=True) == 0
+        pushed.add(post_id)
+        assert len(raw(redis_store)) <= cap + trim_slack(cap) + 1
+        cached = redis_store.read(KEY)
+        expected = sorted((i for i in pushed if i >= cached.horizon), reverse=True)
+        assert cached.ids == expected
+        if not cached.complete:
+            assert len(cached.ids) >= cap  # a trimmed list keeps at least its cap
+    assert not redis_store.read(KEY).complete
+
+
+def test_lpushx_payload_is_plain_resp():
+    assert lpushx_payload(["tl:{7}", "tl:{12}"], 345) == (
+        b"*3\r\n$6\r\nLPUSHX\r\n$6\r\ntl:{7}\r\n$3\r\n345\r\n"
+        b"*3\r\n$6\r\nLPUSHX\r\n$7\r\ntl:{12}\r\n$3\r\n345\r\n"
+    )
+
+
+def test_raw_push_reports_wrong_type_and_keeps_the_connection_usable(redis_store):
+    built(redis_store, [1])
+    redis_store.client.set("tl:{2}", "not a list")
+    with pytest.raises(redis.exceptions.ResponseError, match="WRONGTYPE"):
+        redis_store.push_to_many(keys=["tl:{2}", KEY], post_id=5, cap=10)
+    assert raw(redis_store) == [5, 1, COMPLETE]  # the other command still ran, once
+    assert redis_store.client.ping()
+    assert redis_store.push_to_many(keys=[KEY, "tl:{3}"], post_id=6, cap=10) == 1
+
+
+def test_claim_is_granted_once(redis_store):
+    assert redis_store.claim(key="fo:{1}:abc") is True
+    assert redis_store.claim(key="fo:{1}:abc") is False
+    assert 0 < redis_store.client.pttl("fo:{1}:abc") <= CLAIM_TTL_MS
 
 
 def test_insert_with_boundary_cuts_list_to_stay_exact(redis_store):

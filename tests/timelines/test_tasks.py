@@ -91,7 +91,9 @@ def test_every_redis_command_touches_one_key(redis_store, client_for, run_commit
     assert not thread.is_alive(), "MONITOR never saw the stop marker"
     assert seen, "MONITOR recorded nothing"
     # MONITOR shows script calls and the commands scripts run; all must be single-key.
-    single_key = {"LRANGE", "LINDEX", "LPUSH", "RPUSH", "LTRIM", "LLEN", "PTTL", "PEXPIRE", "PERSIST"}
+    single_key = {
+        "LRANGE", "LINDEX", "LPUSH", "LPUSHX", "LPOS", "RPUSH", "LTRIM", "LLEN", "PTTL", "PEXPIRE", "PERSIST",
+    }  # fmt: skip
     single_key |= {"HINCRBY", "EXPIRE"}  # fan-out statistics (timelines.monitoring)
     for command in seen:
         name, *args = command.replace('"', "").split()
@@ -100,6 +102,9 @@ def test_every_redis_command_touches_one_key(redis_store, client_for, run_commit
             assert args[1] == "1", command  # numkeys
         elif name in {"DEL", "EXISTS"}:
             assert len(args) == 1, command
+        elif name == "SET":  # a fan-out claim: SET key value NX PX ttl
+            assert [a.upper() for a in args[2:4]] == ["NX", "PX"] and len(args) == 5, command
         elif name not in {"FLUSHDB", "SELECT"}:
             assert name in single_key, command
-    assert {"EVALSHA", "LRANGE"} <= {c.replace('"', "").split()[0].upper() for c in seen}
+    # Fan-out (LPUSHX, claims), scripts and reads were all seen.
+    assert {"EVALSHA", "LRANGE", "LPUSHX", "SET"} <= {c.replace('"', "").split()[0].upper() for c in seen}
