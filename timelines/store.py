@@ -305,7 +305,8 @@ class TimelineStore:
 
     def push_to_many(self, *, keys: Sequence[str], post_id: int, cap: int, dedup: bool = False) -> int:
         """Fan-out: push one post id onto the head of many existing lists; missing lists stay
-        missing. Returns how many lists gained the id.
+        missing. Returns how many lists gained the id (on the LPUSHX path this includes a late
+        id pushed below a trimmed list's horizon, which readers ignore).
 
         ``dedup=False`` (a chunk's first delivery) sends one native ``LPUSHX`` per key as
         pre-built RESP in one round trip, then, only for the lists its replies show past
