@@ -58,7 +58,8 @@ class PostViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return get_object_or_404(Post.objects.select_related("repost_of"), pk=self.kwargs["pk"])
 
     def _fresh(self, post: Post) -> Post:
-        return post_queryset(viewer=None).get(pk=post.pk)  # with its updated counts
+        # With its updated counts; if it was deleted a moment ago, as we had it.
+        return post_queryset(viewer=None).filter(pk=post.pk).first() or post
 
     def _toggle(self, request: Request, create: Callable, delete: Callable) -> Response:
         """POST: 201 with the resulting post, or 200 if it was already there; DELETE: 204."""

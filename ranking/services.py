@@ -93,7 +93,7 @@ def rank_entries(*, viewer_id: int, entries: Sequence[FeedEntry], config: FeedCo
 def ranked_feed_page(
     *, viewer: Account, cursor: RankedCursor | None, limit: int, explain: bool
 ) -> RankedPage:
-    config = FeedConfig.load()
+    config = FeedConfig.cached()  # knobs apply within seconds, without a query per request
     if cursor is None:
         return _first_page(viewer=viewer, config=config, limit=limit, explain=explain)
     if cursor.session is None:

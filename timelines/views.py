@@ -34,7 +34,7 @@ class FeedViewSet(viewsets.GenericViewSet):
         explain = FLAGS.get(request.query_params.get("explain", "").lower())
         if explain is None:
             raise ValidationError({"explain": ["Must be 1 or 0."]})
-        mode = mode or FeedConfig.load().default_feed_mode  # one query, only when not given
+        mode = mode or FeedConfig.cached().default_feed_mode
 
         scores: dict[int, dict] = {}
         if mode == FeedMode.RANKED:

@@ -152,18 +152,27 @@ class Command(BaseCommand):
         self.stdout.write(f"  {label:34} ...", ending="")
         self.stdout.flush()
         func()  # warm-up: caches, plans, timeline built
-        samples = []
+        samples, cpu_samples = [], []
         for _ in range(runs):
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.thread_time()
             func()
             samples.append((time.perf_counter() - start) * 1000)
+            # CPU time of this thread: the work itself, without time spent waiting for a core
+            # (the machine is shared) or for PostgreSQL and Redis.
+            cpu_samples.append((time.thread_time() - cpu_start) * 1000)
         with CaptureQueriesContext(connection) as queries:
             func()
-        result = {**_stats(samples), "queries": len(queries)}
+        cpu = _stats(cpu_samples)
+        result = {
+            **_stats(samples),
+            "cpu_median_ms": cpu["median_ms"],
+            "cpu_p99_ms": cpu["p99_ms"],
+            "queries": len(queries),
+        }
         self.results[label] = result
         self.stdout.write(
             f" median {result['median_ms']:8.3f} ms   p99 {result['p99_ms']:8.3f} ms   "
-            f"{result['queries']} queries"
+            f"(cpu {cpu['median_ms']:.3f} / {cpu['p99_ms']:.3f})   {result['queries']} queries"
         )
         return result
 
@@ -227,6 +236,7 @@ class Command(BaseCommand):
             "ranked_later_page": round(later["median_ms"] / base, 2),
         }
         self.results["target_ranking_step_under_10ms"] = step["median_ms"] < 10 and step["p99_ms"] < 10
+        self.results["target_ranking_step_cpu_under_10ms"] = step["cpu_p99_ms"] < 10
 
     def _clean(self) -> None:
         accounts = Account.objects.filter(username__startswith=PREFIX)
@@ -249,8 +259,10 @@ class Command(BaseCommand):
             "ratios to the chronological page (medians): " + ", ".join(f"{k} {v}x" for k, v in ratios.items())
         )
         verdict = "MET" if self.results.get("target_ranking_step_under_10ms") else "MISSED"
+        cpu_verdict = "MET" if self.results.get("target_ranking_step_cpu_under_10ms") else "MISSED"
         self.stdout.write(
-            f"target: ranking step < 10 ms (median and p99) for {options['candidates']}: {verdict}"
+            f"target: ranking step < 10 ms for {options['candidates']} candidates: wall clock "
+            f"(median and p99) {verdict}; CPU time (p99) {cpu_verdict}"
         )
         if options["output"]:
             options["output"].write_text(json.dumps(self.results, indent=2) + "\n")
