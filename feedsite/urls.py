@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from feedsite import views
 from feedsite.api import not_found
 from graph.views import AccountViewSet
 from posts.views import PostViewSet
@@ -16,6 +17,8 @@ router.register("feed", FeedViewSet, basename="feed")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
+    path("metrics", views.metrics, name="metrics"),
     path("api/auth/token/", obtain_auth_token, name="auth-token"),
     path("api/", include(router.urls)),
     re_path(r"^api/", not_found),

@@ -14,15 +14,36 @@ class AccountAdmin(UserAdmin):
         "following_count",
         "effective_fanout_mode",
         "fanout_override",
+        "last_feed_read_at",
         "is_staff",
     ]
     list_editable = ["fanout_override"]  # force push/pull straight from the list
-    list_filter = ["fanout_override", "is_staff", "is_active"]
+    list_filter = ["fanout_override", "celebrity", "has_pull_posts", "is_staff", "is_active"]
     search_fields = ["username"]
-    readonly_fields = ["followers_count", "following_count", "has_pull_posts"]
+    readonly_fields = [
+        "followers_count",
+        "following_count",
+        "effective_fanout_mode",
+        "celebrity",
+        "has_pull_posts",
+        "last_feed_read_at",
+    ]
     fieldsets = (
         *UserAdmin.fieldsets,
-        ("Feed", {"fields": ["fanout_override", "followers_count", "following_count", "has_pull_posts"]}),
+        (
+            "Feed",
+            {
+                "fields": [
+                    "fanout_override",
+                    "effective_fanout_mode",
+                    "followers_count",
+                    "following_count",
+                    "celebrity",
+                    "has_pull_posts",
+                    "last_feed_read_at",
+                ]
+            },
+        ),
     )
 
     def get_queryset(self, request):
@@ -31,7 +52,8 @@ class AccountAdmin(UserAdmin):
 
     @admin.display(description="fan-out mode")
     def effective_fanout_mode(self, account: Account) -> str:
-        return account_fanout_mode(account=account, config=self._feed_config)
+        config = getattr(self, "_feed_config", None) or FeedConfig.load()
+        return account_fanout_mode(account=account, config=config)
 
 
 class EdgeAdmin(admin.ModelAdmin):

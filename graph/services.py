@@ -7,7 +7,7 @@ from functools import partial
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from rest_framework.authtoken.models import Token
 
@@ -109,3 +109,36 @@ def mute_delete(*, muter: Account, muted: Account) -> bool:
     if deleted and Follow.objects.filter(follower=muter, followee=muted).exists():
         _after_commit(timeline_backfill_author, user_id=muter.pk, author_id=muted.pk)
     return bool(deleted)
+
+
+_RECOUNT_SQL = """
+UPDATE graph_account a
+SET followers_count = c.followers, following_count = c.following
+FROM (
+    SELECT x.id,
+           (SELECT count(*) FROM graph_follow f WHERE f.followee_id = x.id) AS followers,
+           (SELECT count(*) FROM graph_follow f WHERE f.follower_id = x.id) AS following
+    FROM graph_account x
+    WHERE x.id BETWEEN %(first)s AND %(last)s
+) c
+WHERE a.id = c.id AND (a.followers_count <> c.followers OR a.following_count <> c.following)
+RETURNING a.id
+"""
+
+
+def account_counts_repair(*, first_id: int, last_id: int) -> list[int]:
+    """Recompute followers_count and following_count from the follow edges for accounts with
+    ids in [first_id, last_id]; returns the ids that were wrong.
+
+    Safe while follows and unfollows happen: the accounts' rows are locked first, which waits
+    for transactions that already changed their counts, and the counting statement then
+    starts with a fresh snapshot (READ COMMITTED) that sees those edges. A transaction that
+    adds an edge but has not yet updated the count blocks on our lock and applies its +1/-1
+    after we commit, on top of a count that did not include its uncommitted edge."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM graph_account WHERE id BETWEEN %s AND %s ORDER BY id FOR UPDATE",
+            [first_id, last_id],
+        )
+        cursor.execute(_RECOUNT_SQL, {"first": first_id, "last": last_id})
+        return sorted(row[0] for row in cursor.fetchall())

@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 
+# Prometheus multiprocess mode: every gunicorn and Celery worker process writes its metrics
+# here and GET /metrics adds them up. Emptied at each start (stale files would add up too).
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-${TMPDIR:-/tmp}/feedsite-metrics-$PORT}"
+rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+
 # Two workers, as in production: big fan-outs (queue fanout_bulk) never hold up small ones
 # (fanout) or other tasks (celery). See README "Scaling out".
 .venv/bin/celery -A feedsite worker --loglevel=INFO --queues=celery,fanout --hostname=fast@%h \

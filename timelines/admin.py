@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from timelines.models import FeedConfig
+from timelines.models import LIFECYCLE_FIELDS, RANKING_FIELDS, FeedConfig
 
 
 @admin.register(FeedConfig)
@@ -11,9 +11,18 @@ class FeedConfigAdmin(admin.ModelAdmin):
         "timeline_length",
         "fanout_chunk_size",
         "follow_backfill",
+        "inactive_days",
         "default_feed_mode",
         "updated_at",
     ]
+    fieldsets = (
+        (
+            "Fan-out",
+            {"fields": ["celebrity_threshold", "timeline_length", "fanout_chunk_size", "follow_backfill"]},
+        ),
+        ("Feed lifecycle", {"fields": list(LIFECYCLE_FIELDS)}),
+        ("Ranked feeds", {"fields": list(RANKING_FIELDS)}),
+    )
 
     def has_add_permission(self, request) -> bool:
         return not FeedConfig.objects.exists()

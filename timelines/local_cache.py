@@ -22,27 +22,30 @@ JITTER = 0.2  # an entry lives between 80% and 100% of the configured time
 
 
 class LocalListCache:
+    """Entries remember when they were stored; their lifetime is the one in force when they
+    are read, so lowering the knob applies at once."""
+
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self.max_entries = max_entries
-        self._entries: OrderedDict[str, tuple[float, CachedList]] = OrderedDict()
+        # key -> (stored at, this entry's jitter factor, value)
+        self._entries: OrderedDict[str, tuple[float, float, CachedList]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> CachedList | None:
+    def get(self, key: str, *, ttl_ms: int) -> CachedList | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            if entry[0] <= time.monotonic():
+            stored, factor, value = entry
+            if time.monotonic() - stored >= ttl_ms / 1000 * factor:
                 del self._entries[key]
                 return None
-            return entry[1]
+            return value
 
-    def put(self, key: str, value: CachedList, *, ttl_ms: int) -> None:
-        if ttl_ms <= 0:
-            return
-        expires = time.monotonic() + ttl_ms / 1000 * (1 - JITTER * random.random())
+    def put(self, key: str, value: CachedList) -> None:
+        factor = 1 - JITTER * random.random()
         with self._lock:
-            self._entries[key] = (expires, value)
+            self._entries[key] = (time.monotonic(), factor, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)

@@ -23,6 +23,9 @@ def _hours(default: float, help_text: str) -> models.FloatField:
     )
 
 
+# The knobs of the feed lifecycle (issue 4), in the order the admin and ``feed_config`` show them.
+LIFECYCLE_FIELDS = ("celebrity_demote_percent", "inactive_days", "outbox_cache_ms", "rebuild_wait_ms")
+
 # The knobs of ranked feeds, in the order the admin and ``feed_config`` show them.
 RANKING_FIELDS = (
     "default_feed_mode",

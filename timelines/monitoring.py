@@ -75,8 +75,9 @@ def fanout_throughput(*, minutes: int) -> dict[str, int]:
 def fanout_queue_names() -> list[str]:
     """Every queue Celery routes tasks to: the default one plus any configured."""
     from feedsite.celery import app
+    from timelines.selectors import FANOUT_BULK_QUEUE, FANOUT_QUEUE
 
-    names = {app.conf.task_default_queue or "celery"}
+    names = {app.conf.task_default_queue or "celery", FANOUT_QUEUE, FANOUT_BULK_QUEUE}
     for queue in app.conf.task_queues or ():
         names.add(queue.name)
     routes = app.conf.task_routes or {}

@@ -418,7 +418,7 @@ def _read_sources(*, viewer_id: int, pull_author_ids: Sequence[int], config: Fee
     sources: list[CachedList | None] = [None] * len(keys)
     wanted = [0]
     for index in range(1, len(keys)):
-        local = local_cache.outboxes.get(keys[index]) if config.outbox_cache_ms else None
+        local = local_cache.outboxes.get(keys[index], ttl_ms=config.outbox_cache_ms)
         if local is None:
             wanted.append(index)
         else:
@@ -433,7 +433,7 @@ def _read_sources(*, viewer_id: int, pull_author_ids: Sequence[int], config: Fee
             else:
                 source = outbox_rebuild(author_id=pull_author_ids[index - 1], config=config)
         if index and config.outbox_cache_ms:
-            local_cache.outboxes.put(keys[index], source, ttl_ms=config.outbox_cache_ms)
+            local_cache.outboxes.put(keys[index], source)
         sources[index] = source
     return sources  # type: ignore[return-value]  # every slot is filled above
 

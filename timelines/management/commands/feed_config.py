@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from graph.models import Account, FanoutMode
-from timelines.models import RANKING_FIELDS, FeedConfig
+from timelines.models import LIFECYCLE_FIELDS, RANKING_FIELDS, FeedConfig
 from timelines.selectors import account_fanout_mode
 
 KNOBS = {
@@ -12,15 +12,17 @@ KNOBS = {
     "timeline_length": "timeline-length",
     "fanout_chunk_size": "chunk-size",
     "follow_backfill": "follow-backfill",
-    # ranked feeds (ranking/): flags named after the fields
+    # feed lifecycle and ranked feeds (ranking/): flags named after the fields
+    **{name: name.replace("_", "-") for name in LIFECYCLE_FIELDS},
     **{name: name.replace("_", "-") for name in RANKING_FIELDS},
 }
 
 
 class Command(BaseCommand):
     help = (
-        "Show or change the feed configuration (applies to the next post, no restart), and "
-        "force an account's fan-out mode. With no options, prints the current settings."
+        "Show or change every knob of the feed configuration (applies at once to the next post "
+        "and within seconds to reads, no restart), and force an account's fan-out mode. With no "
+        "options, prints the current settings."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -65,7 +67,7 @@ class Command(BaseCommand):
             account.save(update_fields=["fanout_override"])
             self.stdout.write(
                 f"account {account.id} ({account.username}): override={account.fanout_override}, "
-                f"followers={account.followers_count}, "
+                f"followers={account.followers_count}, celebrity={account.celebrity}, "
                 f"effective mode={account_fanout_mode(account=account, config=config)}"
             )
         for field, flag in KNOBS.items():
