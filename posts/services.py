@@ -6,6 +6,7 @@ counts."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -17,7 +18,8 @@ from graph.models import Account, Block
 from posts.models import Comment, Delivery, Like, Post
 from timelines.models import FeedConfig
 from timelines.selectors import account_fanout_mode, account_is_celebrity
-from timelines.tasks import fanout_post
+from timelines.services import fanout_mark_replay
+from timelines.tasks import fanout_post_enqueue
 
 
 def post_create(
@@ -80,9 +82,19 @@ def post_restore(*, post: Post, actor: Account) -> bool:
     except IntegrityError:  # post_one_share_per_author: the account shared it again since
         raise ValidationError(f"Post {post.pk}: its author has shared that post again since.") from None
     if restored:
-        post_id = post.pk
-        transaction.on_commit(lambda: fanout_post.delay(post_id), robust=True)
+        transaction.on_commit(partial(_redeliver, post_id=post.pk), robust=True)
     return bool(restored)
+
+
+def _redeliver(*, post_id: int) -> None:
+    post = (
+        Post.objects.filter(pk=post_id).select_related("author").only("delivery", "author__followers_count")
+    )
+    post = post.first()
+    if post is None:
+        return
+    fanout_mark_replay(post_id=post_id)  # lists that kept the id must not get it twice
+    fanout_post_enqueue(post_id=post_id, delivery=post.delivery, audience=post.author.followers_count)
 
 
 # -- engagement ------------------------------------------------------------------------------

@@ -9,8 +9,9 @@ from django.forms.models import model_to_dict
 from graph.services import block_create, follow_create, mute_create
 from posts.models import Post
 from tests.factories import PASSWORD, AccountFactory, PostFactory
-from tests.helpers import feed_ids
+from tests.helpers import feed_ids, timeline_raw
 from timelines.models import FeedConfig
+from timelines.services import fanout_claim_key
 
 pytestmark = pytest.mark.django_db
 
@@ -179,3 +180,18 @@ def test_feed_config_page_has_every_knob_with_help_and_applies_at_once(staff):
     form = {**model_to_dict(FeedConfig.load(), exclude=["id"]), "inactive_days": 2}
     assert staff.post("/admin/timelines/feedconfig/1/change/", form).status_code == 302
     assert FeedConfig.cached().inactive_days == 2
+
+
+def test_restoring_a_post_still_in_timelines_does_not_double_it(
+    staff, followed_post, redis_store, run_commit_hooks
+):
+    post, reader = followed_post
+    follower_id = post.author.follower_edges.get().follower_id
+    act(staff, "soft_delete", [post])
+    # Long after its fan-out: the claims on it and on its chunks have expired.
+    claims = list(redis_store.client.scan_iter(match=fanout_claim_key(post_id=post.id) + "*"))
+    assert claims and redis_store.client.delete(*claims) == len(claims)
+    with run_commit_hooks():
+        act(staff, "restore", [post])
+    assert timeline_raw(redis_store, follower_id).count(post.id) == 1
+    assert feed_ids(reader) == [post.id]

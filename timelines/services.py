@@ -136,6 +136,12 @@ def fanout_start(*, post_id: int) -> FanoutPlan | None:
     )
 
 
+def fanout_mark_replay(*, post_id: int) -> None:
+    """Make the post's next fan-out deduplicate, as for a redelivered task: used when a post
+    is fanned out again (a restored post), whose id some timelines may still hold."""
+    get_store().claim(key=fanout_claim_key(post_id=post_id))
+
+
 def fanout_claim_key(*, post_id: int, user_ids: Sequence[int] = ()) -> str:
     """The claim on a post's fan-out, or on one chunk of it (its exact follower ids)."""
     if not user_ids:
