@@ -15,6 +15,7 @@ from django.utils import timezone
 from graph.services import follow_create
 from posts.models import Like, Post
 from posts.services import comment_create, like_create, post_delete, share_create
+from ranking.cursor import cursor_decode
 from ranking.selectors import engagement_by_post, viewer_affinity
 from ranking.snapshot import snapshot_key
 from tests.factories import AccountFactory, PostFactory
@@ -52,6 +53,7 @@ def network(run_commit_hooks, client_for):
     return {"reader": reader, "authors": authors, "posts": posts, "client": client_for(reader)}
 
 
+@pytest.mark.also_cluster  # snapshots are single-key commands with the viewer's hash tag
 def test_ranked_mode_puts_engaged_posts_first_and_explains_why(network):
     posts, client = network["posts"], network["client"]
     oldest = posts[0]
@@ -141,6 +143,7 @@ def test_window_then_time_order_covers_the_whole_feed_once(network):
     assert seen[20:] == sorted(seen[20:], reverse=True)  # below the window: newest first
 
 
+@pytest.mark.also_cluster  # snapshots are single-key commands with the viewer's hash tag
 def test_scroll_never_repeats_or_skips_while_likes_and_posts_arrive(network, run_commit_hooks):
     call_command("feed_config", "--rank-candidates", "30")
     posts, authors = network["posts"], network["authors"]
@@ -165,16 +168,17 @@ def test_scroll_never_repeats_or_skips_while_likes_and_posts_arrive(network, run
     assert set(arrived) <= set(fresh)
 
 
+@pytest.mark.also_cluster  # snapshots are single-key commands with the viewer's hash tag
 def test_expired_snapshot_ranks_the_rest_again_without_repeats_or_skips(network, redis_store):
     call_command("feed_config", "--rank-candidates", "30")
-    client, posts = network["client"], network["posts"]
+    client, posts, reader = network["client"], network["posts"], network["reader"]
     first = client.get(f"{RANKED}&limit=8").json()
-    keys = redis_store.client.keys(f"rk:{{{network['reader'].id}}}:*")
-    assert len(keys) == 1
-    assert redis_store.client.ttl(keys[0]) > 0
+    key = snapshot_key(reader.id, session_of(first["next"]))
+    assert redis_store.client.llen(key) == 30
+    assert 0 < redis_store.client.ttl(key) <= 600
     seen = [p["id"] for p in first["results"]]
     like_create(user=AccountFactory(), post=posts[12])  # in the window, not seen yet
-    redis_store.client.delete(*keys)  # the snapshot expires
+    redis_store.client.delete(key)  # the snapshot expires
 
     second = client.get(first["next"]).json()
     seen += [p["id"] for p in second["results"]]
@@ -183,7 +187,13 @@ def test_expired_snapshot_ranks_the_rest_again_without_repeats_or_skips(network,
     assert len(seen) == len(set(seen)) == 40
     assert set(seen) == {p.id for p in posts}
     assert second["results"][0]["id"] == posts[12].id  # the rest was ranked afresh
-    assert len(redis_store.client.keys(f"rk:{{{network['reader'].id}}}:*")) == 1  # a new snapshot
+    renewed = session_of(second["next"])
+    assert renewed != session_of(first["next"])  # a new snapshot, of the 22 not served yet
+    assert redis_store.client.llen(snapshot_key(reader.id, renewed)) == 22
+
+
+def session_of(next_url: str) -> str:
+    return cursor_decode(parse_qs(urlsplit(next_url).query)["cursor"][0]).session
 
 
 def test_posts_deleted_during_the_scroll_are_not_shown(network):

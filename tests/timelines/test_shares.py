@@ -43,6 +43,7 @@ def world(run_commit_hooks, client_for, warm_timelines):
     return {"reader": reader, "author": author, "sharers": [s1, s2, s3]}
 
 
+@pytest.mark.also_cluster
 def test_share_is_fanned_out_by_the_sharers_mode(world, run_commit_hooks, client_for, redis_store):
     s1, _, s3 = world["sharers"]
     original = PostFactory(author=world["author"])
