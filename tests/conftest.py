@@ -54,6 +54,13 @@ def fresh_process_caches() -> None:
 
 
 @pytest.fixture
+def steady_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep this process's copy of the config row for the whole test, so a query count never
+    depends on whether two seconds passed between requests on a busy machine."""
+    monkeypatch.setattr("timelines.models.CACHE_SECONDS", 3600.0)
+
+
+@pytest.fixture
 def run_commit_hooks(django_capture_on_commit_callbacks):
     """Use as ``with run_commit_hooks():`` around writes whose on_commit work (fan-out,
     timeline backfill) the test needs to happen, as it would after a real commit."""

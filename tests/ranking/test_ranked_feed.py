@@ -220,7 +220,7 @@ def test_shared_post_shows_once_in_ranked_mode(network, run_commit_hooks):
 
 
 @pytest.mark.parametrize("count", [12, 40])
-def test_query_counts_do_not_grow_with_candidates(network, django_assert_num_queries, count):
+def test_query_counts_do_not_grow_with_candidates(network, django_assert_num_queries, steady_config, count):
     client, posts = network["client"], network["posts"][:count]
     Post.objects.exclude(pk__in=[p.pk for p in posts]).filter(author__in=network["authors"]).delete()
     like_create(user=network["reader"], post=posts[0])

@@ -179,7 +179,7 @@ def test_author_switching_modes_keeps_every_post_exactly_once(network, run_commi
 
 
 def test_feed_page_query_count_does_not_grow_with_page_size(
-    network, run_commit_hooks, client_for, django_assert_num_queries
+    network, run_commit_hooks, client_for, django_assert_num_queries, steady_config
 ):
     client = client_for(network["reader"])
     for author in ("a", "b", "celebrity") * 10:

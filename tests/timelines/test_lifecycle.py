@@ -101,7 +101,7 @@ def test_timelines_and_outboxes_expire_after_the_inactivity_period(redis_store, 
     assert feed_ids(client_for(reader)) == [post.id]
 
 
-def test_a_reader_stamp_costs_one_update_an_hour(client_for):
+def test_a_reader_stamp_costs_one_update_an_hour(client_for, steady_config):
     reader, friend = AccountFactory.create_batch(2)
     follow_create(follower=reader, followee=friend)
     PostFactory(author=friend)

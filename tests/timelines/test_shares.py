@@ -154,7 +154,7 @@ def test_sharing_twice_is_idempotent_and_a_share_of_a_share_shares_the_original(
 
 
 def test_feed_page_with_shares_costs_one_more_query(
-    world, run_commit_hooks, client_for, django_assert_num_queries
+    world, run_commit_hooks, client_for, django_assert_num_queries, steady_config
 ):
     with run_commit_hooks():
         for _ in range(3):
