@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "graph",
     "posts",
     "timelines",
@@ -58,6 +60,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "feedsite.middleware.DatabaseUnavailableMiddleware",
+    "feedsite.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -102,6 +106,11 @@ if DATABASE_REPLICA_URL:
         DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
     )
 DATABASE_ROUTERS = ["feedsite.db_router.ReplicaRouter"]
+# Fail fast when PostgreSQL is unreachable (feedsite.middleware answers 503 + Retry-After).
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3))
+DB_UNAVAILABLE_RETRY_AFTER = env_int("DB_UNAVAILABLE_RETRY_AFTER", 5)
+# Request bodies above this are a 413 (the largest valid one, a post, is far smaller).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 64 * 1024)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "graph.Account"
 
@@ -124,13 +133,19 @@ TIMELINE_REDIS_CLUSTER_NODES = env_list("TIMELINE_REDIS_CLUSTER_NODES", "")
 TIMELINE_REDIS_REPLICA_ACKS = env_int("TIMELINE_REDIS_REPLICA_ACKS", 1)
 TIMELINE_REDIS_REPLICA_ACK_TIMEOUT_MS = env_int("TIMELINE_REDIS_REPLICA_ACK_TIMEOUT_MS", 200)
 
-CACHES = {
-    "default": {
+
+def redis_cache(location: str) -> dict:
+    """The Django cache (throttle counters). It fails open: with Redis down a cache read is a
+    miss and a write is dropped, so throttles let requests through instead of answering 500."""
+    return {
         "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": REDIS_URL,
+        "LOCATION": location,
         "KEY_PREFIX": "cache",
+        "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
     }
-}
+
+
+CACHES = {"default": redis_cache(REDIS_URL)}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -157,6 +172,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "EXCEPTION_HANDLER": "feedsite.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -172,9 +188,6 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# With acks_late on the Redis broker an unacknowledged message is redelivered after this many
-# seconds; it must exceed the longest chunk and any retry countdown (see timelines.tasks).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600)}
 # Fan-out runs on two queues so one big post cannot delay everyone else's: push fan-outs to
 # at least FANOUT_BULK_THRESHOLD followers (and their chunks) go to `fanout_bulk`, the rest
 # to `fanout` (timelines.tasks). Other tasks stay on Celery's default queue, `celery`.
@@ -182,6 +195,36 @@ FANOUT_BULK_THRESHOLD = env_int("FANOUT_BULK_THRESHOLD", 1_000)
 CELERY_TASK_ROUTES = {
     "timelines.tasks.fanout_post": {"queue": "fanout"},
     "timelines.tasks.fanout_chunk": {"queue": "fanout"},
+}
+# With acks_late on the Redis broker an unacknowledged message is redelivered after this many
+# seconds; it must exceed the longest chunk and any retry countdown (see timelines.tasks).
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # kombu scans for expired unacked messages every interval x throttle seconds (100 s by
+    # default); with a short visibility timeout (tests) scan as often as it expires.
+    **(
+        {"unacked_restore_interval": max(1, CELERY_VISIBILITY_TIMEOUT // 2), "unacked_restore_throttle": 1}
+        if CELERY_VISIBILITY_TIMEOUT < 100
+        else {}
+    ),
+    # A publish to a dead broker fails within seconds (the post stays pending for the sweeper)
+    # instead of holding the request.
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "max_retries": 1,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+
+# The fan-out sweeper (timelines.services.fanout_sweep): posts still pending this many seconds
+# after creation are enqueued again; Celery beat runs it every FANOUT_SWEEP_INTERVAL seconds.
+FANOUT_SWEEP_GRACE_SECONDS = env_int("FANOUT_SWEEP_GRACE", 60)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-fanout": {
+        "task": "timelines.tasks.sweep_fanout",
+        "schedule": env_int("FANOUT_SWEEP_INTERVAL", 60),
+    }
 }
 
 if not DEBUG:

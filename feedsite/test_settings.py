@@ -12,9 +12,7 @@ TIMELINE_REDIS_URL = REDIS_URL
 # Tests start their own cluster (tests/conftest.py); a worker subprocess is pointed at it here.
 TIMELINE_REDIS_CLUSTER_NODES = env_list("TEST_TIMELINE_REDIS_CLUSTER_NODES", "")  # noqa: F405
 CELERY_BROKER_URL = REDIS_URL
-CACHES = {
-    "default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "cache"}
-}
+CACHES = {"default": redis_cache(REDIS_URL)}  # noqa: F405
 # A read replica alias served by the test database itself (MIRROR); routing to it is off
 # (READ_REPLICA) except in the tests that turn it on (tests/test_db_router.py).
 DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405

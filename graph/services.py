@@ -3,8 +3,6 @@ same transaction as the edge) and, after commit, adjusts the affected timeline i
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -12,7 +10,12 @@ from django.db.models import F
 from rest_framework.authtoken.models import Token
 
 from graph.models import Account, Block, Follow, Mute
-from timelines.services import timeline_backfill_author, timeline_remove_author
+from timelines.services import (
+    REDIS_UNAVAILABLE,
+    timeline_backfill_author,
+    timeline_mark_stale,
+    timeline_remove_author,
+)
 
 USERNAME_TAKEN = "A user with that username already exists."
 
@@ -39,10 +42,17 @@ def account_create(*, username: str, password: str) -> tuple[Account, Token]:
     return account, token
 
 
-def _after_commit(func, **kwargs) -> None:
-    # robust: the graph change is committed; a Redis failure here must not turn it into a
-    # 500. The read path filters by PostgreSQL, so visibility is right regardless.
-    transaction.on_commit(partial(func, **kwargs), robust=True)
+def _after_commit(func, *, user_id: int, **kwargs) -> None:
+    # The graph change is committed; a Redis failure here must not turn it into a 500. The
+    # read path filters by PostgreSQL, so visibility is right regardless; a timeline that
+    # missed a backfill is marked stale in PostgreSQL and rebuilt once Redis is back.
+    def run() -> None:
+        try:
+            func(user_id=user_id, **kwargs)
+        except REDIS_UNAVAILABLE:
+            timeline_mark_stale(user_id=user_id)
+
+    transaction.on_commit(run, robust=True)
 
 
 def follow_create(*, follower: Account, followee: Account) -> bool:

@@ -15,6 +15,11 @@ class Delivery(models.TextChoices):
     PULL = "pull", "pulled from the author's outbox"
 
 
+class FanoutState(models.TextChoices):
+    PENDING = "pending", "pending: not yet handed to the fan-out workers"
+    DONE = "done", "done: delivered to the outbox, or every follower chunk enqueued"
+
+
 class Post(models.Model):
     """A post. Ids are increasing, so "newest first" is "highest id first" everywhere."""
 
@@ -29,6 +34,11 @@ class Post(models.Model):
     # Decided once, when the post is created, from the author's mode at that moment; readers
     # look for the post only where it was delivered, so mode changes never lose or double it.
     delivery = models.CharField(max_length=4, choices=Delivery.choices, default=Delivery.PUSH)
+    # Fan-out bookkeeping in the source of truth: the broker is Redis, so a post whose fan-out
+    # could not be enqueued (Redis down) or whose message was lost (Redis flushed) stays
+    # pending until timelines.services.fanout_sweep enqueues it again.
+    fanout_state = models.CharField(max_length=7, choices=FanoutState.choices, default=FanoutState.PENDING)
+    fanout_swept_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -53,6 +63,10 @@ class Post(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["author", "-id"], name="post_author_newest"),
+            # Only pending posts are indexed, so the sweeper's scan stays tiny.
+            models.Index(
+                fields=["id"], condition=models.Q(fanout_state="pending"), name="post_fanout_pending"
+            ),
         ]
         constraints = [
             # One live share per account and original: sharing twice is idempotent. Its index,

@@ -197,3 +197,16 @@ _cached: tuple[float, FeedConfig] | None = None
 def _set_cached(entry: tuple[float, FeedConfig] | None) -> None:
     global _cached
     _cached = entry
+
+
+class StaleTimeline(models.Model):
+    """A user whose cached timeline may have missed a change: an after-commit update (follow
+    backfill, unfollow/block/mute removal) failed because Redis was unavailable. The fan-out
+    sweeper drops the cached list once Redis answers, so the next read rebuilds it from
+    PostgreSQL."""
+
+    user_id = models.BigIntegerField(unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"stale timeline of {self.user_id}"

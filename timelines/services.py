@@ -16,28 +16,34 @@ Correctness rests on three rules:
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import heapq
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+import redis
+from django.db.models import Q
 from django.utils import timezone
 
 from feedsite import metrics
 from graph.models import Account
-from posts.models import Delivery, Post
+from posts.models import Delivery, FanoutState, Post
 from timelines import local_cache, selectors
-from timelines.models import FeedConfig
+from timelines.models import FeedConfig, StaleTimeline
 from timelines.monitoring import fanout_stats_record
 from timelines.store import CachedList, ListState, get_store, outbox_key, timeline_key
 
 logger = logging.getLogger(__name__)
 
 REBUILD_ATTEMPTS = 3
+# Redis failures that mean "unavailable right now", as opposed to a bug in a command.
+REDIS_UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 # A reader's last_feed_read_at is written at most this often (one UPDATE an hour per reader).
 ACTIVITY_RESOLUTION = timedelta(hours=1)
 # Fan-out counts a follower as active this much longer than readers do, so clock skew between
@@ -140,6 +146,61 @@ def fanout_mark_replay(*, post_id: int) -> None:
     """Make the post's next fan-out deduplicate, as for a redelivered task: used when a post
     is fanned out again (a restored post), whose id some timelines may still hold."""
     get_store().claim(key=fanout_claim_key(post_id=post_id))
+
+
+def fanout_finish(*, post_id: int) -> None:
+    """Record in PostgreSQL that the post no longer needs the sweeper: its outbox insert is
+    done, or every follower chunk is in the broker (a chunk whose worker dies is redelivered)."""
+    Post.objects.filter(id=post_id, fanout_state=FanoutState.PENDING).update(fanout_state=FanoutState.DONE)
+
+
+def fanout_sweep(*, older_than: timedelta, limit: int = 1000) -> list[int]:
+    """Enqueue fan-out again for posts still pending after ``older_than``: their first enqueue
+    failed (broker down) or their message was lost (broker flushed or restarted) before a
+    worker finished it. Fan-out is idempotent, so a post that was merely slow is only
+    delivered once. Each post is retried at most once per ``older_than``. Returns the ids
+    enqueued; if the broker is still down, raises its error after recording those enqueued."""
+    from timelines.tasks import fanout_post_enqueue  # tasks import this module
+
+    now = timezone.now()
+    cutoff = now - older_than
+    rows = list(
+        Post.objects.filter(fanout_state=FanoutState.PENDING, created_at__lt=cutoff)
+        .filter(Q(fanout_swept_at__isnull=True) | Q(fanout_swept_at__lt=cutoff))
+        .order_by("id")
+        .values_list("id", "delivery", "author__followers_count")[:limit]
+    )
+    enqueued: list[int] = []
+    try:
+        for post_id, delivery, audience in rows:
+            fanout_post_enqueue(post_id=post_id, delivery=delivery, audience=audience)
+            enqueued.append(post_id)
+    finally:
+        Post.objects.filter(id__in=enqueued).update(fanout_swept_at=now)
+    return enqueued
+
+
+def fanout_reopen(*, post_id: int) -> None:
+    """A fan-out task gave up (retries exhausted): make the post pending again so the sweeper
+    redoes its whole fan-out later rather than leaving some followers without it."""
+    Post.objects.filter(id=post_id).update(fanout_state=FanoutState.PENDING, fanout_swept_at=timezone.now())
+
+
+def timeline_mark_stale(*, user_id: int) -> None:
+    """Redis was unavailable for an after-commit timeline update: remember it in PostgreSQL."""
+    StaleTimeline.objects.get_or_create(user_id=user_id)
+
+
+def timelines_drop_stale(*, limit: int = 10_000) -> int:
+    """Drop the cached timelines marked stale (rebuilt from PostgreSQL on their next read).
+    Returns how many; raises Redis's error, keeping the marks, if it is still unavailable."""
+    stale = list(StaleTimeline.objects.order_by("id").values_list("id", "user_id")[:limit])
+    if stale:
+        store = get_store()
+        for _, user_id in stale:  # rare: only after an outage
+            store.discard(key=timeline_key(user_id))
+        StaleTimeline.objects.filter(id__in=[row_id for row_id, _ in stale]).delete()
+    return len(stale)
 
 
 def fanout_claim_key(*, post_id: int, user_ids: Sequence[int] = ()) -> str:
@@ -338,8 +399,42 @@ def outbox_rebuild(
 class FeedPage:
     posts: list[Post]
     next_before: int | None  # cursor for the next page, None on the last page
+    degraded: bool = False  # Redis was unavailable: the page came from PostgreSQL alone
 
 
+def feed_page_from_db(
+    *,
+    viewer: Account,
+    before_id: int | None,
+    limit: int,
+    load: Callable[..., Sequence] = selectors.feed_posts_by_ids,
+) -> FeedPage:
+    """The feed page from PostgreSQL alone, for when Redis is unavailable: the same posts and
+    cursors as the cached path (both are "newest first, older than the cursor"), at the cost
+    of the deep-scroll query on every page."""
+    ids = selectors.feed_post_ids_from_db(
+        viewer_id=viewer.id, following_count=viewer.following_count, before_id=before_id, limit=limit + 1
+    )
+    posts = load(viewer_id=viewer.id, post_ids=ids)
+    next_before = posts[limit - 1].id if len(posts) > limit else None
+    return FeedPage(posts=posts[:limit], next_before=next_before, degraded=True)
+
+
+def _degrades_to_postgresql(func: Callable[..., FeedPage]) -> Callable[..., FeedPage]:
+    """Serve the feed from PostgreSQL when Redis is down or times out, instead of failing."""
+
+    @functools.wraps(func)
+    def wrapper(*, viewer: Account, before_id: int | None, limit: int, **kwargs) -> FeedPage:
+        try:
+            return func(viewer=viewer, before_id=before_id, limit=limit, **kwargs)
+        except REDIS_UNAVAILABLE as exc:
+            logger.warning("feed for %s served from PostgreSQL: Redis unavailable (%s)", viewer.id, exc)
+            return feed_page_from_db(viewer=viewer, before_id=before_id, limit=limit, **kwargs)
+
+    return wrapper
+
+
+@_degrades_to_postgresql
 def feed_page(
     *,
     viewer: Account,
@@ -463,3 +558,52 @@ def _merge_newest_first(
         if post_id != previous:
             previous = post_id
             yield post_id
+
+
+# -- consistency check ---------------------------------------------------------------------
+
+
+class FeedCheckUnavailable(Exception):
+    """Redis is unavailable, so there is no cached feed to check."""
+
+
+@dataclass(frozen=True)
+class FeedCheck:
+    user_id: int
+    checked: int  # how many ids PostgreSQL says the checked range holds
+    missing: list[int]  # PostgreSQL has them, readers do not see them
+    extra: list[int]  # readers see them, PostgreSQL says they do not belong
+    duplicates: list[int]  # readers see them more than once
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.extra or self.duplicates)
+
+
+def feed_check(*, viewer: Account, depth: int, before_id: int | None = None) -> FeedCheck:
+    """Compare the newest ``depth`` posts of the viewer's feed, walked page by page through
+    ``feed_page`` exactly as readers get it (Redis, merges, rebuilds), with the same range
+    computed by PostgreSQL alone. ``before_id`` pins the range so posts arriving meanwhile
+    do not count as differences."""
+    expected = selectors.feed_post_ids_from_db(viewer_id=viewer.id, before_id=before_id, limit=depth)
+    # When PostgreSQL has more than ``depth``, compare only down to its oldest id.
+    floor = expected[-1] if len(expected) == depth else 0
+    served: list[int] = []
+    cursor = before_id
+    while len(served) < 2 * depth:  # a bound even if pages misbehave
+        page = feed_page(viewer=viewer, before_id=cursor, limit=min(100, depth))
+        if page.degraded:
+            raise FeedCheckUnavailable("Redis is unavailable: feeds are being served from PostgreSQL.")
+        served.extend(post.id for post in page.posts)
+        if page.next_before is None or (served and served[-1] < floor):
+            break
+        cursor = page.next_before
+    counts = Counter(served)
+    expected_set = set(expected)
+    return FeedCheck(
+        user_id=viewer.id,
+        checked=len(expected),
+        missing=[post_id for post_id in expected if post_id not in counts],
+        extra=sorted({p for p in served if p >= floor and p not in expected_set}, reverse=True),
+        duplicates=sorted(post_id for post_id, n in counts.items() if n > 1),
+    )

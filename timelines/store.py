@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import hiredis
 import redis
 from django.conf import settings
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, ExponentialWithJitterBackoff
 from redis.cluster import ClusterNode, RedisCluster
 from redis.connection import Connection
 from redis.crc import key_slot
@@ -685,7 +685,10 @@ def get_store() -> TimelineStore:
 def _store_for(cluster_nodes: tuple[str, ...], url: str) -> TimelineStore:
     timeouts = {"socket_connect_timeout": 2, "socket_timeout": 5}
     if not cluster_nodes:
-        return TimelineStore(redis.Redis.from_url(url, health_check_interval=30, **timeouts))
+        # One quick retry for a blip; redis-py's default (10, with backoff) would hold every
+        # request for seconds while Redis is down instead of degrading to PostgreSQL at once.
+        retry = Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.1), 1)
+        return TimelineStore(redis.Redis.from_url(url, health_check_interval=30, retry=retry, **timeouts))
     startup = []
     for node in cluster_nodes:
         host, _, port = node.rpartition(":")

@@ -9,8 +9,11 @@ well under the broker's visibility timeout so a waiting retry is not redelivered
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import redis
-from celery import shared_task
+from celery import Task, shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from timelines import selectors, services
@@ -22,7 +25,16 @@ RETRYABLE = (
     InterfaceError,
     services.ReplicaBehind,
 )
+
+
+class FanoutTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        # Retries exhausted or an unexpected error: the sweeper takes the post over.
+        services.fanout_reopen(post_id=args[0] if args else kwargs["post_id"])
+
+
 RETRY_POLICY = {
+    "base": FanoutTask,
     "autoretry_for": RETRYABLE,
     "retry_backoff": 1,
     "retry_backoff_max": 60,
@@ -47,18 +59,30 @@ def fanout_post(post_id: int) -> int:
     authors have fewer followers than a chunk, need no second task). Returns the number of
     chunk tasks enqueued."""
     plan = services.fanout_start(post_id=post_id)
-    if plan is None:
-        return 0
-    first, chunks = None, 0
-    for user_ids in plan.follower_batches:
-        if first is None:
-            first = user_ids
-            continue
-        fanout_chunk.apply_async(args=[plan.post_id, user_ids, plan.cap, plan.replay], queue=plan.queue)
-        chunks += 1
-    if first:
-        services.timelines_push(post_id=plan.post_id, user_ids=first, cap=plan.cap, replay=plan.replay)
+    chunks = 0
+    if plan is not None:
+        first = None
+        for user_ids in plan.follower_batches:
+            if first is None:
+                first = user_ids
+                continue
+            fanout_chunk.apply_async(args=[plan.post_id, user_ids, plan.cap, plan.replay], queue=plan.queue)
+            chunks += 1
+        if first:
+            services.timelines_push(post_id=plan.post_id, user_ids=first, cap=plan.cap, replay=plan.replay)
+    # Only now: if this worker dies before here, the message is redelivered (acks_late) or,
+    # if the broker lost it, the post is still pending for the sweeper.
+    services.fanout_finish(post_id=post_id)
     return chunks
+
+
+@shared_task(ignore_result=True)
+def sweep_fanout() -> int:
+    """Periodic (Celery beat, CELERY_BEAT_SCHEDULE): re-enqueue posts whose fan-out did not
+    complete. Also ``manage.py sweep_fanout``."""
+    older_than = timedelta(seconds=settings.FANOUT_SWEEP_GRACE_SECONDS)
+    services.timelines_drop_stale()
+    return len(services.fanout_sweep(older_than=older_than))
 
 
 @shared_task(**RETRY_POLICY)
