@@ -476,16 +476,16 @@ class ReplicaAckTimeout(redis.exceptions.TimeoutError):
     failover in the meantime would otherwise have lost it."""
 
 
-# Errors after which a command is sent again, to wherever the refreshed topology says.
-_CLUSTER_RETRY = (
-    redis.exceptions.ConnectionError,
-    redis.exceptions.ReadOnlyError,
-    redis.exceptions.TimeoutError,
+# What a cluster answers while a failover or slot move is under way: worth retrying.
+CLUSTER_TRANSIENT_ERRORS = (
+    redis.exceptions.ClusterError,  # CLUSTERDOWN, MASTERDOWN, redis-py's retries exhausted
     redis.exceptions.MovedError,
     redis.exceptions.TryAgainError,
-    redis.exceptions.ClusterDownError,
+    redis.exceptions.ReadOnlyError,  # a demoted master
     redis.exceptions.SlotNotCoveredError,
 )
+# Errors after which a command is sent again, to wherever the refreshed topology says.
+_CLUSTER_RETRY = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, *CLUSTER_TRANSIENT_ERRORS)
 _CLUSTER_ATTEMPTS = 4
 _CLUSTER_BACKOFF_S = 0.05
 
@@ -545,13 +545,15 @@ class ClusterTimelineStore(TimelineStore):
         pending = list(range(len(calls)))
         ask_targets: dict[int, ClusterNode] = {}
         last_error: Exception | None = None
-        for attempt in range(_CLUSTER_ATTEMPTS):
-            if attempt:
-                time.sleep(_CLUSTER_BACKOFF_S * attempt)
+        failures = 0  # round trips that met a failover or a move; loading a script is not one
+        for _ in range(2 * _CLUSTER_ATTEMPTS):
+            if failures >= _CLUSTER_ATTEMPTS:
+                break
+            time.sleep(_CLUSTER_BACKOFF_S * failures)
             try:
                 batches = self._batches_by_node(calls, pending, ask_targets)
             except _CLUSTER_RETRY as exc:  # no node for a slot yet: mid-failover
-                last_error = exc
+                last_error, failures = exc, failures + 1
                 self.client.nodes_manager.initialize()
                 continue
             pending, ask_targets, refresh, unconfirmed, loaded = [], {}, False, None, set()
@@ -581,6 +583,8 @@ class ClusterTimelineStore(TimelineStore):
                 raise unconfirmed
             if not pending:
                 return results
+            if refresh or ask_targets:
+                failures += 1
             if refresh:
                 self.client.nodes_manager.initialize()
         raise last_error

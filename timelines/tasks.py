@@ -17,10 +17,13 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from timelines import selectors, services
+from timelines.store import CLUSTER_TRANSIENT_ERRORS
 
 RETRYABLE = (
     redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
+    redis.exceptions.TimeoutError,  # includes ReplicaAckTimeout
+    *CLUSTER_TRANSIENT_ERRORS,  # a failover or slot move under way
+    redis.exceptions.NoScriptError,  # a restarted node; the retry loads the script again
     OperationalError,
     InterfaceError,
     services.ReplicaBehind,
