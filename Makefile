@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint services venv
+.PHONY: run test lint services venv bench-cluster
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,3 +28,7 @@ lint: venv
 
 test: services lint
 	$(BIN)/pytest
+
+# Fan-out throughput: one Redis vs a 3-master Redis Cluster (its own servers on free ports).
+bench-cluster: venv
+	$(BIN)/python bench/cluster_fanout.py $(ARGS)
