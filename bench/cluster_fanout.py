@@ -8,6 +8,9 @@ touched), N built timelines, then posts are fanned out to all of them in chunks 
 through the real store (``TimelineStore.push_to_many`` / ``ClusterTimelineStore``), by 1..C
 client processes at once (as that many Celery worker processes would). Throughput = timeline
 writes per second, median over repeats; ratios are against the single node of the same run.
+On a small shared machine the clients, not Redis, set that pace, so the benchmark also
+reports each master's own CPU time per write (INFO cpu): the busiest master's figure bounds
+what the configuration can absorb once enough workers feed it (its "server ceiling").
 
 Configurations: ``single`` (one plain redis-server, the default deployment), ``cluster-1``
 (a one-master cluster: the cluster client's own cost), ``cluster-3`` (3 masters) and
@@ -91,8 +94,22 @@ def _client(spec: dict, chunks: list[list[int]], post_ids: list[int], barrier, r
     results.put((written, time.perf_counter() - started))
 
 
-def run_once(spec: dict, timelines: int, posts: list[int], clients: int) -> float:
-    """Fan ``posts`` out to every timeline with ``clients`` processes; timeline writes/s."""
+def master_ports(spec: dict) -> list[int]:
+    if spec["kind"] == "single":
+        return [spec["port"]]
+    return [port for port in spec["ports"] if redis.Redis(port=port).info("replication")["role"] == "master"]
+
+
+def server_cpu(ports: list[int]) -> list[float]:
+    """CPU seconds each server has used so far (user + system)."""
+    infos = [redis.Redis(port=port).info("cpu") for port in ports]
+    return [info["used_cpu_user"] + info["used_cpu_sys"] for info in infos]
+
+
+def run_once(spec: dict, timelines: int, posts: list[int], clients: int) -> tuple[float, float]:
+    """Fan ``posts`` out to every timeline with ``clients`` processes. Returns timeline
+    writes/s, and the busiest master's CPU time per write in microseconds: what bounds the
+    cluster's throughput once clients are not the bottleneck (1e6 / it = that node's ceiling)."""
     users = list(range(1, timelines + 1))
     chunks = [users[i : i + CHUNK] for i in range(0, timelines, CHUNK)]
     context = multiprocessing.get_context("fork")
@@ -101,16 +118,19 @@ def run_once(spec: dict, timelines: int, posts: list[int], clients: int) -> floa
     procs = [context.Process(target=_client, args=(spec, share, posts, barrier, results)) for share in shares]
     for proc in procs:
         proc.start()
+    masters = master_ports(spec)
+    cpu_before = server_cpu(masters)
     barrier.wait()
     started = time.perf_counter()
     outcomes = [results.get(timeout=600) for _ in procs]
     elapsed = time.perf_counter() - started
+    cpu_used = [after - before for before, after in zip(cpu_before, server_cpu(masters), strict=True)]
     for proc in procs:
         proc.join()
     written = sum(w for w, _ in outcomes)
     if written != timelines * len(posts):
         raise SystemExit(f"only {written} of {timelines * len(posts)} writes landed")
-    return written / elapsed
+    return written / elapsed, max(cpu_used) / written * 1e6
 
 
 def bench(configs: dict[str, dict], args) -> list[dict]:
@@ -119,23 +139,37 @@ def bench(configs: dict[str, dict], args) -> list[dict]:
     for spec in configs.values():
         build_timelines(make_store(spec), args.timelines)
     rates: dict[tuple[str, int], list[float]] = {(n, c): [] for n in configs for c in args.clients}
+    busiest: dict[tuple[str, int], list[float]] = {(n, c): [] for n in configs for c in args.clients}
     next_post = 10
     for repeat in range(args.repeats):
         for clients in args.clients:
             posts = list(range(next_post, next_post + args.posts))
             next_post += args.posts
             for name, spec in configs.items():
-                rate = run_once(spec, args.timelines, posts, clients)
+                rate, cpu_us = run_once(spec, args.timelines, posts, clients)
                 rates[name, clients].append(rate)
+                busiest[name, clients].append(cpu_us)
                 run = f"run {repeat + 1}/{args.repeats}"
-                print(f"  {name:20} clients={clients} {run}: {rate:,.0f} writes/s", flush=True)
+                print(
+                    f"  {name:20} clients={clients} {run}: {rate:,.0f} writes/s, "
+                    f"busiest master {cpu_us:.2f} us CPU/write",
+                    flush=True,
+                )
     for spec in configs.values():  # every timeline holds every post once, newest first
         sample = make_store(spec).read(timeline_key(args.timelines))
         assert sample.ids == list(range(next_post - 1, 9, -1)), "a timeline lost or doubled a post"
-    return [
-        {"config": name, "clients": clients, "median_writes_per_s": statistics.median(runs), "runs": runs}
-        for (name, clients), runs in rates.items()
-    ]
+    rows = []
+    for (name, clients), runs in rates.items():
+        cpu_us = statistics.median(busiest[name, clients])
+        rows.append({
+            "config": name,
+            "clients": clients,
+            "median_writes_per_s": statistics.median(runs),
+            "runs": runs,
+            "busiest_master_cpu_us_per_write": round(cpu_us, 3),
+            "server_ceiling_writes_per_s": round(1e6 / cpu_us),
+        })  # fmt: skip
+    return rows
 
 
 def main() -> None:
@@ -177,9 +211,12 @@ def main() -> None:
         for server in servers:
             server.stop()
 
-    baseline = {r["clients"]: r["median_writes_per_s"] for r in rows if r["config"] == "single"}
+    baseline = {r["clients"]: r for r in rows if r["config"] == "single"}
     for row in rows:
-        row["ratio_vs_single"] = round(row["median_writes_per_s"] / baseline[row["clients"]], 3)
+        base = baseline[row["clients"]]
+        row["ratio_vs_single"] = round(row["median_writes_per_s"] / base["median_writes_per_s"], 3)
+        ceiling = row["server_ceiling_writes_per_s"] / base["server_ceiling_writes_per_s"]
+        row["ceiling_ratio_vs_single"] = round(ceiling, 3)
     result = {
         "benchmark": "cluster_fanout",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -190,11 +227,15 @@ def main() -> None:
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-    print(f"\n{'config':20} {'clients':>7} {'median writes/s':>16} {'vs single':>9}")
+    print(
+        f"\n{'config':20} {'clients':>7} {'median writes/s':>16} {'vs single':>9} "
+        f"{'busiest us/write':>16} {'server ceiling/s':>16} {'vs single':>9}"
+    )
     for row in rows:
         print(
             f"{row['config']:20} {row['clients']:>7} {row['median_writes_per_s']:>16,.0f} "
-            f"{row['ratio_vs_single']:>8.2f}x"
+            f"{row['ratio_vs_single']:>8.2f}x {row['busiest_master_cpu_us_per_write']:>16.2f} "
+            f"{row['server_ceiling_writes_per_s']:>16,} {row['ceiling_ratio_vs_single']:>8.2f}x"
         )
     print(f"written to {args.out}")
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -192,6 +193,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # at least FANOUT_BULK_THRESHOLD followers (and their chunks) go to `fanout_bulk`, the rest
 # to `fanout` (timelines.tasks). Other tasks stay on Celery's default queue, `celery`.
 FANOUT_BULK_THRESHOLD = env_int("FANOUT_BULK_THRESHOLD", 1_000)
+# A worker started without --queues consumes all three.
+CELERY_TASK_QUEUES = [Queue("celery"), Queue("fanout"), Queue("fanout_bulk")]
 CELERY_TASK_ROUTES = {
     "timelines.tasks.fanout_post": {"queue": "fanout"},
     "timelines.tasks.fanout_chunk": {"queue": "fanout"},
