@@ -32,6 +32,7 @@ hence the chunk claims above), so replaying a fan-out chunk never duplicates an 
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import functools
 import time
@@ -409,27 +410,9 @@ class TimelineStore:
         in sync; any other failure discards the connection."""
         pool = self.client.connection_pool
         connection = pool.get_connection()
-        replies: list = []
         try:
-            connection.send_packed_command([payload])
-            reader = hiredis.Reader()
-            sock = connection._sock  # redis-py has no public bulk-read API
-            while len(replies) < count:
-                data = sock.recv(RECV_BUFFER)
-                if not data:
-                    raise redis.exceptions.ConnectionError("Redis closed the connection mid-reply")
-                reader.feed(data)
-                while (reply := reader.gets()) is not False:
-                    replies.append(reply)
-        except TimeoutError as exc:  # socket.timeout
-            connection.disconnect()
-            raise redis.exceptions.TimeoutError(f"timeout reading fan-out replies: {exc}") from exc
-        except OSError as exc:
-            connection.disconnect()
-            raise redis.exceptions.ConnectionError(f"error reading fan-out replies: {exc}") from exc
-        except BaseException:
-            connection.disconnect()
-            raise
+            _send_packed(connection, payload)
+            replies = _read_replies(connection, count)
         finally:
             pool.release(connection)
         for reply in replies:
@@ -455,6 +438,41 @@ class TimelineStore:
             if isinstance(result, Exception):
                 raise result
         return [None if r is None else int(r) for r in results]
+
+
+def _send_packed(connection: Connection, payload: bytes) -> None:
+    try:
+        connection.send_packed_command([payload])
+    except BaseException:
+        connection.disconnect()
+        raise
+
+
+def _read_replies(connection: Connection, count: int) -> list:
+    """Read ``count`` replies with hiredis in bulk (error replies come back as
+    ``hiredis.ReplyError`` values). Every reply is read even after an error reply, so the
+    connection goes back to its pool in sync; any other failure discards the connection."""
+    replies: list = []
+    try:
+        reader = hiredis.Reader()
+        sock = connection._sock  # redis-py has no public bulk-read API
+        while len(replies) < count:
+            data = sock.recv(RECV_BUFFER)
+            if not data:
+                raise redis.exceptions.ConnectionError("Redis closed the connection mid-reply")
+            reader.feed(data)
+            while (reply := reader.gets()) is not False:
+                replies.append(reply)
+    except TimeoutError as exc:  # socket.timeout
+        connection.disconnect()
+        raise redis.exceptions.TimeoutError(f"timeout reading fan-out replies: {exc}") from exc
+    except OSError as exc:
+        connection.disconnect()
+        raise redis.exceptions.ConnectionError(f"error reading fan-out replies: {exc}") from exc
+    except BaseException:
+        connection.disconnect()
+        raise
+    return replies
 
 
 def _parse(raw: list[bytes]) -> CachedList | None:
@@ -490,6 +508,22 @@ _CLUSTER_ATTEMPTS = 4
 _CLUSTER_BACKOFF_S = 0.05
 
 
+def _resp(*args: object) -> bytes:
+    """One command as RESP bytes."""
+    parts = [str(arg).encode() for arg in args]
+    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
+
+
+_TRANSIENT_PREFIXES = ("MOVED ", "ASK ", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN", "READONLY", "LOADING")
+
+
+def _is_transient(reply: object) -> bool:
+    """A reply after which a key's outcome is unknown or it belongs elsewhere now."""
+    if isinstance(reply, hiredis.ReplyError):
+        return str(reply).startswith(_TRANSIENT_PREFIXES)
+    return isinstance(reply, _CLUSTER_RETRY)
+
+
 @dataclass
 class _NodeBatch:
     """Commands for one cluster node, written in one go and read back in order."""
@@ -518,12 +552,86 @@ class ClusterTimelineStore(TimelineStore):
         self.ack_timeout_ms = ack_timeout_ms
 
     def push_to_many(self, *, keys: Sequence[str], post_id: int, cap: int, dedup: bool = False) -> int:
-        """Always the deduplicating insert script here, whatever ``dedup`` says: the retries
-        below resend commands whose outcome is unknown (a failover mid-batch), which only an
-        idempotent command survives. Lists are still trimmed lazily, like LPUSHX fan-out."""
-        args = (cap, trim_slack(cap), 0, post_id)
-        results = self._scripts_per_node(self._insert, [(key, args) for key in keys])
-        return sum(added or 0 for added in results)
+        """The single-Redis fan-out, per master: a first delivery sends each master its keys'
+        ``LPUSHX`` as one pre-packed buffer (plus ``WAIT``), all masters before reading any,
+        so a chunk costs one round trip per node. Keys whose outcome is unknown (a connection
+        lost mid-batch, a failover, MOVED/ASK/TRYAGAIN) are not pushed again but go through
+        the deduplicating insert script, which does survive resending; so do replays
+        (``dedup``). Lists past their cap plus slack are trimmed as on a single Redis."""
+        if not keys:
+            return 0
+        insert_args = (cap, trim_slack(cap), 0, post_id)
+        if dedup:
+            results = self._scripts_per_node(self._insert, [(key, insert_args) for key in keys])
+            return sum(added or 0 for added in results)
+        try:
+            batches = self._batches_by_node([(key, ()) for key in keys], range(len(keys)), {})
+        except _CLUSTER_RETRY:
+            batches = []  # no slot map right now (mid-failover): every key takes the slow path
+        lengths: dict[int, int] = {}
+        unknown = [] if batches else list(range(len(keys)))
+        unconfirmed = None
+        for batch, replies, ack_error in self._lpushx_batches(keys, post_id, batches):
+            for index, reply in zip(batch.indexes, replies, strict=True):
+                if isinstance(reply, int):
+                    lengths[index] = reply
+                elif isinstance(reply, Exception | hiredis.ReplyError) and _is_transient(reply):
+                    unknown.append(index)
+                else:
+                    raise redis.exceptions.ResponseError(str(reply))
+            unconfirmed = unconfirmed or ack_error
+        if unknown:
+            if batches:  # something moved or failed: take a fresh slot map first
+                with contextlib.suppress(*_CLUSTER_RETRY):
+                    self.client.nodes_manager.initialize()
+            results = self._scripts_per_node(self._insert, [(keys[i], insert_args) for i in unknown])
+            lengths.update((i, 1 if added else 0) for i, added in zip(unknown, results, strict=True))
+        limit = cap + trim_slack(cap)
+        overfull = [keys[i] for i, length in lengths.items() if length > limit]
+        if overfull:
+            self._scripts_per_node(self._trim, [(key, (cap,)) for key in overfull])
+        if unconfirmed is not None:
+            self.client.nodes_manager.initialize()
+            raise unconfirmed  # retried as a replay: the insert script deduplicates
+        return sum(1 for length in lengths.values() if length)
+
+    def _lpushx_batches(
+        self, keys: Sequence[str], post_id: int, batches: list[_NodeBatch]
+    ) -> list[tuple[_NodeBatch, list, ReplicaAckTimeout | None]]:
+        """Send each master its LPUSHX buffer (and WAIT), then read them all."""
+        sent, outcomes = [], []
+        try:
+            for batch in batches:
+                payload = lpushx_payload([keys[i] for i in batch.indexes], post_id)
+                if batch.acks_wanted:
+                    payload += _resp("WAIT", batch.acks_wanted, self.ack_timeout_ms)
+                try:
+                    node_client = self.client.get_redis_connection(batch.node)
+                    connection = node_client.connection_pool.get_connection()
+                except _CLUSTER_RETRY as exc:
+                    outcomes.append((batch, [exc] * len(batch.indexes), None))
+                    continue
+                sent.append((batch, node_client.connection_pool, connection))
+                try:
+                    _send_packed(connection, payload)
+                except _CLUSTER_RETRY as exc:
+                    sent[-1] = (batch, node_client.connection_pool, exc)
+            for batch, _pool, connection in sent:
+                if isinstance(connection, Exception):
+                    outcomes.append((batch, [connection] * len(batch.indexes), None))
+                    continue
+                expected = len(batch.indexes) + (1 if batch.acks_wanted else 0)
+                try:
+                    replies = _read_replies(connection, expected)
+                except _CLUSTER_RETRY as exc:
+                    outcomes.append((batch, [exc] * len(batch.indexes), None))
+                    continue
+                outcomes.append((batch, *self._split_ack(batch, replies)))
+        finally:
+            for _batch, pool, connection in sent:
+                if not isinstance(connection, Exception):
+                    pool.release(connection)
+        return outcomes
 
     def insert(self, *, key: str, post_ids: Iterable[int], cap: int, boundary: int = 0) -> int | None:
         ids = list(post_ids)
@@ -666,17 +774,22 @@ class ClusterTimelineStore(TimelineStore):
         except _CLUSTER_RETRY as exc:
             connection.disconnect()  # unread replies would poison the connection's next user
             return [exc] * len(batch.indexes), None
-        ack_error = None
-        if batch.acks_wanted:
-            acked = replies.pop()
-            if isinstance(acked, Exception) or acked < batch.acks_wanted:
-                ack_error = ReplicaAckTimeout(
-                    f"{batch.node.name}: {acked}/{batch.acks_wanted} replicas confirmed the "
-                    f"write within {self.ack_timeout_ms} ms"
-                )
+        replies, ack_error = self._split_ack(batch, replies)
         if batch.asking:
             replies = replies[1::2]
         return replies, ack_error
+
+    def _split_ack(self, batch: _NodeBatch, replies: list) -> tuple[list, ReplicaAckTimeout | None]:
+        """Take the WAIT reply off a batch's replies; an error if too few replicas confirmed."""
+        if not batch.acks_wanted:
+            return replies, None
+        acked = replies[-1]
+        if isinstance(acked, int) and acked >= batch.acks_wanted:
+            return replies[:-1], None
+        return replies[:-1], ReplicaAckTimeout(
+            f"{batch.node.name}: {acked}/{batch.acks_wanted} replicas confirmed the write within "
+            f"{self.ack_timeout_ms} ms"
+        )
 
 
 def get_store() -> TimelineStore:

@@ -7,7 +7,14 @@ import pytest
 from redis.cluster import RedisCluster
 from redis.crc import key_slot
 
-from timelines.store import COMPLETE, ClusterTimelineStore, TimelineStore, get_store, timeline_key
+from timelines.store import (
+    COMPLETE,
+    ClusterTimelineStore,
+    TimelineStore,
+    get_store,
+    timeline_key,
+    trim_slack,
+)
 
 pytestmark = pytest.mark.parametrize("timeline_backend", ["cluster"], indirect=True)
 
@@ -26,6 +33,10 @@ class RecordingStore(ClusterTimelineStore):
         self.round_trips.append([(b.node.name, len(b.indexes)) for b in batches])
         return super()._send_batches(sha, calls, batches)
 
+    def _lpushx_batches(self, keys, post_id, batches):
+        self.round_trips.append([(b.node.name, len(b.indexes)) for b in batches])
+        return super()._lpushx_batches(keys, post_id, batches)
+
 
 def build(store: TimelineStore, keys) -> None:
     for key in keys:
@@ -39,18 +50,30 @@ def test_cluster_nodes_setting_selects_the_cluster_client(redis_store, redis_clu
     assert {n.name for n in get_store().client.get_primaries()} <= set(redis_cluster.nodes)
 
 
-def test_a_chunk_costs_one_round_trip_per_master(redis_store):
+@pytest.mark.parametrize("dedup", [False, True], ids=["lpushx", "insert-script"])
+def test_a_chunk_costs_one_round_trip_per_master(redis_store, dedup):
     store = RecordingStore(redis_store.client)
     build(store, KEYS)
-    store.push_to_many(keys=KEYS, post_id=8, cap=800)  # loads the script where missing
-    store.round_trips.clear()
-    assert store.push_to_many(keys=KEYS, post_id=9, cap=800) == len(KEYS)
+    store.client.script_load(store._insert.script)
+    assert store.push_to_many(keys=KEYS, post_id=9, cap=800, dedup=dedup) == len(KEYS)
     (round_trip,) = store.round_trips
     primaries = {n.name for n in redis_store.client.get_primaries()}
     assert len(round_trip) == len(primaries) == 3  # the keys spread over all three masters
     assert {name for name, _ in round_trip} == primaries
     assert sum(count for _, count in round_trip) == len(KEYS)
-    assert {tuple(store.client.lrange(k, 0, -1)) for k in KEYS} == {(b"9", b"8", str(COMPLETE).encode())}
+    assert {tuple(store.client.lrange(k, 0, -1)) for k in KEYS} == {(b"9", str(COMPLETE).encode())}
+    # A replay (a retried chunk) deduplicates.
+    assert store.push_to_many(keys=KEYS, post_id=9, cap=800, dedup=True) == 0
+    assert {tuple(store.client.lrange(k, 0, -1)) for k in KEYS} == {(b"9", str(COMPLETE).encode())}
+
+
+def test_lists_are_trimmed_past_cap_and_slack(redis_store):
+    store = RecordingStore(redis_store.client)
+    build(store, KEYS[:30])
+    for post_id in range(1, 30):
+        store.push_to_many(keys=KEYS[:30], post_id=post_id, cap=20)
+    assert all(store.client.llen(k) <= 20 + trim_slack(20) for k in KEYS[:30])
+    assert store.read(KEYS[0]).ids[:20] == list(range(29, 9, -1))
 
 
 def test_a_stale_slot_map_is_corrected_by_moved(redis_store):
