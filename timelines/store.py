@@ -36,6 +36,7 @@ import contextlib
 import enum
 import functools
 import time
+from binascii import crc_hqx
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -550,6 +551,8 @@ class ClusterTimelineStore(TimelineStore):
         super().__init__(client)
         self.replica_acks = replica_acks
         self.ack_timeout_ms = ack_timeout_ms
+        self._owners: tuple[list[int], list[tuple[ClusterNode, int]]] = ([], [])
+        self._owners_source: object = None
 
     def push_to_many(self, *, keys: Sequence[str], post_id: int, cap: int, dedup: bool = False) -> int:
         """The single-Redis fan-out, per master: a first delivery sends each master its keys'
@@ -565,15 +568,15 @@ class ClusterTimelineStore(TimelineStore):
             results = self._scripts_per_node(self._insert, [(key, insert_args) for key in keys])
             return sum(added or 0 for added in results)
         try:
-            batches = self._batches_by_node([(key, ()) for key in keys], range(len(keys)), {})
+            batches = self._batches_by_node(keys, range(len(keys)), {})
         except _CLUSTER_RETRY:
             batches = []  # no slot map right now (mid-failover): every key takes the slow path
-        lengths: dict[int, int] = {}
+        lengths = [0] * len(keys)  # LPUSHX replies: a list's new length, 0 if it is missing
         unknown = [] if batches else list(range(len(keys)))
         unconfirmed = None
         for batch, replies, ack_error in self._lpushx_batches(keys, post_id, batches):
             for index, reply in zip(batch.indexes, replies, strict=True):
-                if isinstance(reply, int):
+                if type(reply) is int:
                     lengths[index] = reply
                 elif isinstance(reply, Exception | hiredis.ReplyError) and _is_transient(reply):
                     unknown.append(index)
@@ -585,15 +588,16 @@ class ClusterTimelineStore(TimelineStore):
                 with contextlib.suppress(*_CLUSTER_RETRY):
                     self.client.nodes_manager.initialize()
             results = self._scripts_per_node(self._insert, [(keys[i], insert_args) for i in unknown])
-            lengths.update((i, 1 if added else 0) for i, added in zip(unknown, results, strict=True))
+            for index, added in zip(unknown, results, strict=True):
+                lengths[index] = 1 if added else 0
         limit = cap + trim_slack(cap)
-        overfull = [keys[i] for i, length in lengths.items() if length > limit]
+        overfull = [key for key, length in zip(keys, lengths, strict=True) if length > limit]
         if overfull:
             self._scripts_per_node(self._trim, [(key, (cap,)) for key in overfull])
         if unconfirmed is not None:
             self.client.nodes_manager.initialize()
             raise unconfirmed  # retried as a replay: the insert script deduplicates
-        return sum(1 for length in lengths.values() if length)
+        return len(keys) - lengths.count(0)
 
     def _lpushx_batches(
         self, keys: Sequence[str], post_id: int, batches: list[_NodeBatch]
@@ -659,7 +663,7 @@ class ClusterTimelineStore(TimelineStore):
                 break
             time.sleep(_CLUSTER_BACKOFF_S * failures)
             try:
-                batches = self._batches_by_node(calls, pending, ask_targets)
+                batches = self._batches_by_node([key for key, _ in calls], pending, ask_targets)
             except _CLUSTER_RETRY as exc:  # no node for a slot yet: mid-failover
                 last_error, failures = exc, failures + 1
                 self.client.nodes_manager.initialize()
@@ -702,25 +706,52 @@ class ClusterTimelineStore(TimelineStore):
         return nodes.get_node(host=host, port=port) or ClusterNode(host, port)
 
     def _batches_by_node(
-        self, calls: Sequence[tuple[str, tuple]], indexes: Sequence[int], ask_targets: dict[int, ClusterNode]
+        self, keys: Sequence[str], indexes: Iterable[int], ask_targets: dict[int, ClusterNode]
     ) -> list[_NodeBatch]:
-        slots = self.client.nodes_manager.slots_cache
-        batches: dict[tuple[str, bool], _NodeBatch] = {}
+        """Group keys by the master owning their slot, or by the node an ASK named. The hot
+        loop of a cluster fan-out: a few string operations and list lookups per key."""
+        owners, masters = self._slot_owners()
+        per_master: list[list[int]] = [[] for _ in masters]
+        asked: dict[str, _NodeBatch] = {}
         for index in indexes:
-            key = calls[index][0]
-            if index in ask_targets:
-                node, asking, acks = ask_targets[index], True, self.replica_acks
-            else:
-                owners = slots.get(key_slot(key.encode()))
-                if not owners:
-                    raise redis.exceptions.SlotNotCoveredError(f"no node serves {key}")
-                node, asking, acks = owners[0], False, min(self.replica_acks, len(owners) - 1)
-            batch = batches.get((node.name, asking))
-            if batch is None:
-                batch = batches[node.name, asking] = _NodeBatch(node=node, indexes=[], asking=asking)
-            batch.acks_wanted = max(batch.acks_wanted, acks)
-            batch.indexes.append(index)
-        return list(batches.values())
+            if ask_targets and index in ask_targets:
+                node = ask_targets[index]
+                batch = asked.get(node.name)
+                if batch is None:
+                    batch = asked[node.name] = _NodeBatch(node, [], True, self.replica_acks)
+                batch.indexes.append(index)
+                continue
+            key = keys[index]
+            start = key.find("{")  # keys carry a hash tag; key_slot handles any other key
+            end = key.find("}", start + 2) if start >= 0 else -1
+            slot = crc_hqx(key[start + 1 : end].encode(), 0) & 16383 if end > 0 else key_slot(key.encode())
+            owner = owners[slot]
+            if owner < 0:
+                raise redis.exceptions.SlotNotCoveredError(f"no node serves {key}")
+            per_master[owner].append(index)
+        batches = [
+            _NodeBatch(node, group, False, acks)
+            for (node, acks), group in zip(masters, per_master, strict=True)
+            if group
+        ]
+        return batches + list(asked.values())
+
+    def _slot_owners(self) -> tuple[list[int], list[tuple[ClusterNode, int]]]:
+        """Per slot, the index of its master in a list of (master, replica acks to wait for);
+        rebuilt whenever redis-py loads a new slot map (a map it patches in place after a
+        MOVED elsewhere is caught by our own MOVED handling)."""
+        slots = self.client.nodes_manager.slots_cache
+        if self._owners_source is not slots:
+            owners, masters, position = [-1] * 16384, [], {}
+            for slot, nodes in slots.items():
+                if not nodes:
+                    continue
+                if nodes[0].name not in position:
+                    position[nodes[0].name] = len(masters)
+                    masters.append((nodes[0], min(self.replica_acks, len(nodes) - 1)))
+                owners[slot] = position[nodes[0].name]
+            self._owners, self._owners_source = (owners, masters), slots
+        return self._owners
 
     def _send_batches(
         self, sha: str, calls: Sequence[tuple[str, tuple]], batches: list[_NodeBatch]
