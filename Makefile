@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint services venv bench-cluster
+.PHONY: run test lint services venv bench bench-cluster
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,3 +32,10 @@ test: services lint
 # Fan-out throughput: one Redis vs a 3-master Redis Cluster (its own servers on free ports).
 bench-cluster: venv
 	$(BIN)/python bench/cluster_fanout.py $(ARGS)
+
+# Benchmarks with same-run baselines (README "Performance"). SCALE=5: 100,000 users.
+SCALE ?= 1
+bench: services
+	@command -v redis-benchmark >/dev/null || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \
+	  && apt-get install -y -q redis-tools; } || { echo "make bench needs redis-benchmark (Debian: redis-tools)"; exit 1; }
+	$(BIN)/python -m bench --scale $(SCALE)

@@ -230,6 +230,9 @@ CELERY_BEAT_SCHEDULE = {
     }
 }
 
+# Serve make bench's baseline endpoints under /api/bench/ (bench/views.py). Benchmarks only.
+BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
+
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from rest_framework.authtoken.views import obtain_auth_token
@@ -21,5 +22,7 @@ urlpatterns = [
     path("metrics", views.metrics, name="metrics"),
     path("api/auth/token/", obtain_auth_token, name="auth-token"),
     path("api/", include(router.urls)),
-    re_path(r"^api/", not_found),
 ]
+if settings.BENCH_ENDPOINTS:  # make bench's baselines (bench/views.py); off by default
+    urlpatterns.append(path("api/bench/", include("bench.urls")))
+urlpatterns.append(re_path(r"^api/", not_found))

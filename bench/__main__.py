@@ -1,0 +1,5 @@
+"""``python -m bench [--scale N]`` (``make bench``): see bench.run."""
+
+from bench.run import main
+
+main()

@@ -1,0 +1,266 @@
+"""Write-side measurements: fan-out throughput (1 and 2 worker processes) against pipelined
+LPUSH from redis-benchmark, freshness over HTTP, and the celebrity's write cost."""
+
+from __future__ import annotations
+
+import queue
+import re
+import shutil
+import statistics
+import subprocess
+import time
+import urllib.parse
+from dataclasses import dataclass
+
+from bench import http
+from bench.procs import Worker, celery_worker
+from bench.workload import readers_mark_active
+from graph.models import Account, FanoutMode, Follow
+from posts.models import Delivery, Post
+from posts.services import post_create
+from timelines.models import FeedConfig
+from timelines.store import COMPLETE, get_store, timeline_key
+
+TASK_TIMEOUT = 120
+
+
+@dataclass(frozen=True)
+class Probe:
+    """An author with exactly ``followers`` followers, each with a built timeline."""
+
+    author: Account
+    follower_ids: list[int]  # in fan-out order: the last one is reached last
+
+
+def probe_author(*, username: str, follower_ids: list[int], filler_posts: int, warm_length: int) -> Probe:
+    """Create an author followed by ``follower_ids`` and give every follower a built timeline
+    of ``warm_length`` real ids (the author's ``filler_posts`` older posts, repeated), as active
+    readers have: fan-out writes only into built timelines, and list length sets its cost."""
+    readers_mark_active(list(follower_ids))
+    author = Account.objects.create(username=username, password="!")
+    edges = (Follow(follower_id=f, followee=author) for f in follower_ids)
+    Follow.objects.bulk_create(edges, batch_size=10_000)
+    Account.objects.filter(pk=author.pk).update(followers_count=len(follower_ids))
+    author.refresh_from_db()
+    posts = Post.objects.bulk_create(
+        Post(author=author, body=f"older post {i}", delivery=Delivery.PUSH) for i in range(filler_posts)
+    )
+    ids = sorted((p.id for p in posts), reverse=True)[:warm_length]
+    store = get_store()
+    for start in range(0, len(follower_ids), 1000):
+        with store.client.pipeline(transaction=False) as pipe:
+            for follower_id in follower_ids[start : start + 1000]:
+                key = timeline_key(follower_id)
+                pipe.delete(key)
+                pipe.rpush(key, *ids, COMPLETE)
+            pipe.execute()
+    return Probe(author=author, follower_ids=list(follower_ids))
+
+
+def wait_fanout(worker: Worker, *, posts: int = 1, timeout: float = TASK_TIMEOUT) -> tuple[float, int]:
+    """Block until the fan-out of ``posts`` posts has finished in ``worker``: their fanout_post
+    tasks and every chunk those enqueued. Returns (when the last task finished, timelines
+    written by chunk tasks; fanout_post writes the first batch itself)."""
+    routed, chunks, seen, inserts, last = 0, 0, 0, 0, 0.0
+    deadline = time.monotonic() + timeout
+    while routed < posts or seen < chunks:
+        done = worker.next_done(max(0.1, deadline - time.monotonic()))
+        last = max(last, done.finished)
+        if done.name == "fanout_post":
+            routed += 1
+            chunks += done.result
+        elif done.name == "fanout_chunk":
+            seen += 1
+            inserts += done.result
+    return last, inserts
+
+
+def fanout_throughput(probe: Probe, *, env: dict[str, str], concurrency: int, posts: int) -> dict:
+    """Posts by ``probe.author`` one at a time, each timed from just before its commit (the
+    commit enqueues fanout_post) to the end of its last chunk task, as the worker logs it."""
+    rates, burst = [], {}
+    with celery_worker(env, concurrency=concurrency) as worker:
+        _post_and_wait(probe, worker)  # warm-up: imports, connections, script cache
+        for i in range(posts):
+            started = time.time()
+            _create(probe, f"fan-out {concurrency}/{i}")
+            finished, _ = wait_fanout(worker)
+            rates.append(len(probe.follower_ids) / (finished - started))
+        # A burst: posts back to back, so chunks of consecutive posts overlap (throughput).
+        started = time.time()
+        for i in range(posts):
+            _create(probe, f"burst {concurrency}/{i}")
+        last, _ = wait_fanout(worker, posts=posts)
+        total = posts * len(probe.follower_ids)  # checked below: every timeline got each post once
+        burst = {"posts": posts, "inserts": total, "seconds": last - started}
+        burst["inserts_per_s"] = total / burst["seconds"]
+    _check_delivered(probe)
+    return {
+        "workers": concurrency,
+        "followers": len(probe.follower_ids),
+        "single_post_inserts_per_s": rates,
+        "single_post_median": statistics.median(rates),
+        "burst": burst,
+    }
+
+
+def freshness(probe: Probe, *, base_url: str, worker: Worker, posts: int) -> dict:
+    """From the ``POST /api/posts/`` response to the post being on the first page of the
+    last follower's feed (the one fan-out reaches last), polled over HTTP."""
+    author = http.Client(base_url, http.token_for(probe.author))
+    follower = http.Client(base_url, http.token_for(Account.objects.get(pk=probe.follower_ids[-1])))
+    follower.get("/api/feed/?limit=1")
+    lags, polls = [], []
+    for i in range(posts):
+        status, body = author.post_json("/api/posts/", {"body": f"freshness {i}"})
+        answered = time.perf_counter()
+        assert status == 201, body
+        post_id = body["id"]
+        count = 0
+        while True:
+            count += 1
+            status, page = follower.get("/api/feed/?limit=1")
+            if page["results"] and page["results"][0]["id"] == post_id:
+                break
+            if time.perf_counter() - answered > 30:
+                raise RuntimeError(f"post {post_id} not in the feed after 30 s")
+        lags.append(time.perf_counter() - answered)
+        polls.append(count)
+        wait_fanout(worker)
+    return {
+        "followers": len(probe.follower_ids),
+        "seconds": lags,
+        "p50_ms": percentile(lags, 50) * 1000,
+        "p99_ms": percentile(lags, 99) * 1000,
+        "median_polls": statistics.median(polls),
+    }
+
+
+def celebrity_write_cost(probe: Probe, *, env: dict[str, str], posts: int) -> dict:
+    """The same author in pull mode and forced to push: time to accept the post (the create
+    call, commit included) and until its fan-out work is done, with one worker."""
+    out = {}
+    with celery_worker(env, concurrency=1) as worker:
+        for mode in (FanoutMode.PULL, FanoutMode.PUSH):
+            Account.objects.filter(pk=probe.author.pk).update(fanout_override=mode)
+            probe.author.refresh_from_db()
+            accept, total = [], []
+            for i in range(posts + 1):
+                started = time.perf_counter()
+                wall = time.time()
+                _create(probe, f"celebrity {mode} {i}")
+                accepted = time.perf_counter() - started
+                finished, _ = wait_fanout(worker)
+                if i:  # the first is a warm-up
+                    accept.append(accepted)
+                    total.append(finished - wall)
+            out[mode] = {
+                "accept_ms": statistics.median(accept) * 1000,
+                "done_ms": statistics.median(total) * 1000,
+            }
+    Account.objects.filter(pk=probe.author.pk).update(fanout_override=FanoutMode.AUTO)
+    out["followers"] = len(probe.follower_ids)
+    return out
+
+
+def wait_idle(worker: Worker, quiet: float = 0.5) -> None:
+    """Let leftovers (posts made while setting up) finish before timing anything."""
+    while True:
+        try:
+            worker.next_done(quiet)
+        except queue.Empty:
+            return
+
+
+def memory_per_entry(user_ids: list[int], *, far_offset: int = 2**33) -> dict:
+    """Redis bytes per timeline entry: MEMORY USAGE over many full timelines divided by their
+    entries. Also for the same lists with ids past 2**32, as a large service's ids are (8-byte
+    integers in the listpack instead of this database's small ones); written to scratch keys
+    and deleted."""
+    client = get_store().client
+    keys = [timeline_key(u) for u in user_ids]
+    with client.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.llen(key)
+            pipe.memory_usage(key, samples=0)
+        replies = pipe.execute()
+    entries, used = sum(replies[0::2]), sum(r or 0 for r in replies[1::2])
+    with client.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.lrange(key, 0, -1)
+        lists = pipe.execute()
+    scratch = [f"bench:far:{{{i}}}" for i in range(len(lists))]
+    with client.pipeline(transaction=False) as pipe:
+        for key, raw in zip(scratch, lists, strict=True):
+            pipe.rpush(key, *(int(x) + far_offset if int(x) > 0 else int(x) for x in raw))
+            pipe.memory_usage(key, samples=0)
+            pipe.delete(key)
+        far = pipe.execute()
+    far_used = sum(far[1::3])
+    return {
+        "timelines": len(keys),
+        "entries": entries,
+        "mean_length": entries / len(keys) if keys else 0,
+        "bytes": used,
+        "bytes_per_entry": used / entries if entries else float("nan"),
+        "bytes_per_entry_large_ids": far_used / entries if entries else float("nan"),
+        "encoding": client.object("encoding", keys[0]).decode() if keys else None,
+    }
+
+
+def redis_benchmark_lpush(redis_url: str, *, requests: int = 1_000_000) -> dict:
+    """The baseline: redis-benchmark's pipelined LPUSH (-P 64) on the same Redis and db."""
+    exe = shutil.which("redis-benchmark")
+    if exe is None:
+        raise RuntimeError("redis-benchmark not found (Debian: apt-get install redis-tools)")
+    url = urllib.parse.urlparse(redis_url)
+    db = int((url.path or "/0").lstrip("/") or 0)
+    command = [exe, "-h", url.hostname or "127.0.0.1", "-p", str(url.port or 6379), "--dbnum", str(db),
+               "-q", "-n", str(requests), "-P", "64", "-r", "100000", "-t", "lpush"]  # fmt: skip
+    output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=300).stdout
+    match = re.search(r"LPUSH: ([\d.]+) requests per second", output)
+    if match is None:
+        raise RuntimeError(f"unexpected redis-benchmark output: {output!r}")
+    client = get_store().client
+    for key in client.scan_iter("mylist*", count=1000):  # redis-benchmark's keys, in our db only
+        client.delete(key)
+    return {"command": " ".join(command[1:]), "requests_per_s": float(match.group(1))}
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = (len(ordered) - 1) * pct / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def _create(probe: Probe, body: str) -> Post:
+    """post_create commits in its own transaction; the commit enqueues fanout_post."""
+    return post_create(author=probe.author, body=body)
+
+
+def _post_and_wait(probe: Probe, worker: Worker) -> None:
+    _create(probe, "warm-up")
+    wait_fanout(worker)
+
+
+def _check_delivered(probe: Probe) -> None:
+    """Every follower's timeline holds the author's newest post exactly once."""
+    newest = Post.objects.filter(author=probe.author).order_by("-id").values_list("id", flat=True).first()
+    client = get_store().client
+    with client.pipeline(transaction=False) as pipe:
+        for follower_id in probe.follower_ids:
+            pipe.lrange(timeline_key(follower_id), 0, -1)
+        lists = pipe.execute()
+    bad = sum(1 for raw in lists if [int(x) for x in raw].count(newest) != 1)
+    if bad:
+        raise RuntimeError(f"{bad} of {len(lists)} timelines do not hold post {newest} exactly once")
+
+
+def config_for_push(threshold: int) -> None:
+    config = FeedConfig.load()
+    config.celebrity_threshold = threshold
+    config.save()

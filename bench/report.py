@@ -1,0 +1,244 @@
+"""latest.json, the PNG plots and the summary table (medians and ratios to the baselines)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt
+
+
+def per_operation(results: dict) -> dict:
+    """The measured unit costs that ``manage.py feed_capacity`` scales up."""
+    fan = {row["workers"]: row for row in results["fanout"]}
+    reads = results["reads"]
+    cores = 2  # the machine the numbers come from; kept in meta.machine as well
+    return {
+        "fanout_inserts_per_s_1_worker": fan[1]["burst"]["inserts_per_s"],
+        "fanout_inserts_per_s_2_workers": fan[2]["burst"]["inserts_per_s"],
+        "redis_lpush_per_s": results["redis_benchmark"]["requests_per_s"],
+        "redis_bytes_per_entry": results["memory"]["bytes_per_entry_large_ids"],
+        "feed_reads_per_s": reads["feed_typical"]["rps"],
+        "feed_read_core_ms": cores * 1000 / reads["feed_typical"]["rps"]
+        if reads["feed_typical"]["rps"]
+        else None,
+        "cold_reads_per_s": reads["feed_cold"]["rps"],
+        "ping_per_s": reads["ping"]["rps"],
+        "cores": cores,
+    }
+
+
+def targets(results: dict) -> list[dict]:
+    fan = {row["workers"]: row for row in results["fanout"]}
+    baseline = results["redis_benchmark"]["requests_per_s"]
+    best_workers = max(fan, key=lambda n: fan[n]["burst"]["inserts_per_s"])
+    best = fan[best_workers]["burst"]["inserts_per_s"]
+    fresh = max(results["freshness"], key=lambda row: row["followers"])
+    reads = results["reads"]
+    return [
+        {
+            "name": f"fan-out >= 1/3 of redis-benchmark LPUSH ({best_workers} worker(s), sustained)",
+            "value": best / baseline,
+            "target": 1 / 3,
+            "met": best / baseline >= 1 / 3,
+        },
+        {
+            "name": f"freshness p99 at {fresh['followers']:,} followers < 200 ms",
+            "value": fresh["p99_ms"],
+            "target": 200,
+            "met": fresh["p99_ms"] < 200,
+        },
+        {
+            "name": "(a) typical feed >= 1/2 the trivial endpoint's requests/s",
+            "value": _ratio(reads["feed_typical"]["rps"], reads["ping"]["rps"]),
+            "target": 0.5,
+            "met": _ratio(reads["feed_typical"]["rps"], reads["ping"]["rps"]) >= 0.5,
+        },
+        {
+            "name": "(b) 5,000-follow feed p99 >= 10x better than pure pull",
+            "value": _ratio(reads["pull_heavy"]["p99_ms"], reads["feed_heavy"]["p99_ms"]),
+            "target": 10,
+            "met": _ratio(reads["pull_heavy"]["p99_ms"], reads["feed_heavy"]["p99_ms"]) >= 10,
+        },
+        {
+            "name": "Redis bytes per timeline entry <= 12 (ids past 2**32)",
+            "value": results["memory"]["bytes_per_entry_large_ids"],
+            "target": 12,
+            "met": results["memory"]["bytes_per_entry_large_ids"] <= 12,
+        },
+    ]
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else math.nan
+
+
+def report_write(results: dict, *, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    results["per_operation"] = per_operation(results)
+    results["targets"] = targets(results)
+    (out / "latest.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    _plot_fanout(results, out / "fanout.png")
+    _plot_freshness(results, out / "freshness.png")
+    _plot_reads(results, out / "reads.png")
+
+
+def _plot_fanout(results: dict, path: Path) -> None:
+    baseline = results["redis_benchmark"]["requests_per_s"]
+    labels, values = ["redis-benchmark\nLPUSH -P 64"], [baseline]
+    for row in results["fanout"]:
+        labels += [f"{row['workers']} worker(s)\none post", f"{row['workers']} worker(s)\nburst"]
+        values += [row["single_post_median"], row["burst"]["inserts_per_s"]]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.bar(
+        labels, [v / 1000 for v in values], color=["grey"] + ["tab:blue", "tab:cyan"] * len(results["fanout"])
+    )
+    ax.axhline(baseline / 3000, color="red", linestyle="--", label="target: 1/3 of the baseline")
+    ax.set_ylabel("timeline inserts / s (thousands)")
+    ax.set_title(f"Fan-out of one post to {results['fanout'][0]['followers']:,} followers")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _plot_freshness(results: dict, path: Path) -> None:
+    rows = results["freshness"]
+    x = range(len(rows))
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.bar([i - 0.2 for i in x], [r["p50_ms"] for r in rows], width=0.4, label="p50")
+    ax.bar([i + 0.2 for i in x], [r["p99_ms"] for r in rows], width=0.4, label="p99")
+    ax.axhline(200, color="red", linestyle="--", label="target p99 at 10,000: 200 ms")
+    ax.set_xticks(list(x), [f"{r['followers']:,} followers" for r in rows])
+    ax.set_ylabel("POST response -> in follower's feed (ms)")
+    ax.set_title("Freshness, one worker")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+_READS = [
+    ("ping", "trivial\nendpoint"),
+    ("feed_typical", "feed (a)\ntypical"),
+    ("pull_typical", "pure pull\ntypical"),
+    ("feed_heavy", "feed (b)\n5,000 follows"),
+    ("pull_heavy", "pure pull\n5,000 follows"),
+    ("feed_cold", "feed (c)\ncold"),
+]
+
+
+def _plot_reads(results: dict, path: Path) -> None:
+    reads = results["reads"]
+    labels = [label for _, label in _READS]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4))
+    colors = ["grey", "tab:blue", "tab:orange", "tab:blue", "tab:orange", "tab:blue"]
+    left.bar(labels, [reads[key]["rps"] for key, _ in _READS], color=colors)
+    left.set_ylabel("requests / s")
+    left.set_title("Throughput (same server, same load generator)")
+    right.bar(labels, [reads[key]["p99_ms"] for key, _ in _READS], color=colors)
+    right.set_ylabel("p99 latency (ms)")
+    right.set_yscale("log")
+    right.set_title("p99 latency")
+    for ax in (left, right):
+        ax.tick_params(axis="x", labelsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def summary_table(results: dict) -> str:
+    """The table the README's Performance section shows: measurement, median/percentiles,
+    baseline from the same run, ratio, target."""
+    base = results["redis_benchmark"]["requests_per_s"]
+    reads = results["reads"]
+    rows = [("Measurement", "Result", "Baseline (same run)", "Ratio")]
+    for row in results["fanout"]:
+        n = row["workers"]
+        rows.append(
+            (
+                f"Fan-out to {row['followers']:,}, {n} worker(s), one post (median)",
+                f"{row['single_post_median']:,.0f} inserts/s",
+                f"redis-benchmark LPUSH -P 64: {base:,.0f}/s",
+                f"{row['single_post_median'] / base:.2f}",
+            )
+        )
+        burst = row["burst"]
+        rows.append(
+            (
+                f"Fan-out to {row['followers']:,}, {n} worker(s), {burst['posts']} posts back to back",
+                f"{burst['inserts_per_s']:,.0f} inserts/s",
+                f"redis-benchmark LPUSH -P 64: {base:,.0f}/s",
+                f"{burst['inserts_per_s'] / base:.2f}",
+            )
+        )
+    for row in results["freshness"]:
+        rows.append(
+            (
+                f"Freshness, {row['followers']:,} followers, 1 worker ({len(row['seconds'])} posts)",
+                f"p50 {row['p50_ms']:.0f} ms, p99 {row['p99_ms']:.0f} ms",
+                "",
+                "",
+            )
+        )
+    ping = reads["ping"]
+    for key, label, baseline_key in (
+        ("feed_typical", f"Feed (a) typical reader ({reads['readers']['typical_follows']} follows)", "ping"),
+        ("feed_heavy", f"Feed (b) reader of {reads['readers']['heavy_follows']:,}", "pull_heavy"),
+        ("feed_cold", "Feed (c) cold timeline (rebuilt)", "ping"),
+        ("pull_typical", "Pure pull (one SQL query), typical reader", "ping"),
+    ):
+        r, b = reads[key], reads[baseline_key]
+        if baseline_key == "ping":
+            ratio = f"{_ratio(r['rps'], ping['rps']):.2f} of ping req/s"
+            baseline = f"trivial DRF endpoint: {ping['rps']:.0f} req/s, p99 {ping['p99_ms']:.1f} ms"
+        else:
+            ratio = f"p99 {_ratio(b['p99_ms'], r['p99_ms']):.1f}x better"
+            baseline = f"pure pull: {b['rps']:.0f} req/s, p99 {b['p99_ms']:.1f} ms"
+        rows.append(
+            (
+                label,
+                f"{r['rps']:.0f} req/s, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms",
+                baseline,
+                ratio,
+            )
+        )
+    cel = results["celebrity"]
+    for mode in ("pull", "push"):
+        rows.append(
+            (
+                f"Celebrity post, {cel['followers']:,} followers, {mode}",
+                f"accepted in {cel[mode]['accept_ms']:.1f} ms, fan-out done in {cel[mode]['done_ms']:.0f} ms",
+                "",
+                f"{cel['push']['done_ms'] / cel['pull']['done_ms']:.0f}x the work in push"
+                if mode == "push"
+                else "",
+            )
+        )
+    mem = results["memory"]
+    rows.append(
+        (
+            f"Redis memory, {mem['timelines']:,} timelines of ~{mem['mean_length']:.0f} ids",
+            f"{mem['bytes_per_entry']:.1f} B/entry ({mem['bytes_per_entry_large_ids']:.1f} with ids > 2**32)",
+            "8-byte id",
+            f"{mem['bytes_per_entry_large_ids'] / 8:.2f}x the floor",
+        )
+    )
+    widths = [max(len(str(r[i])) for r in rows) for i in range(4)]
+    lines = [" | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    lines.append("")
+    for target in results["targets"]:
+        mark = "MET " if target["met"] else "MISS"
+        lines.append(f"[{mark}] {target['name']}: {target['value']:.3g} (target {target['target']:.3g})")
+    meta = results["meta"]
+    lines.append(
+        f"Machine: {meta['machine']}; Redis {meta['redis']}, PostgreSQL {meta['postgresql']}; "
+        f"load average {meta['load_start'][0]:.2f} at start, {meta['load_end'][0]:.2f} at end; "
+        f"{meta['seconds']:.0f} s; scale {meta['scale']}; git {meta['git']}"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,215 @@
+"""``make bench``: one command that builds a synthetic network in a scratch database, runs the
+real services against it and measures them next to baselines taken in the same run.
+
+Writes ``bench/results/latest.json`` and PNG plots beside it, and prints a summary table.
+It uses ``<DATABASE_URL's name>_bench`` (dropped and recreated) and the Redis database of
+``BENCH_REDIS_URL`` (default ``REDIS_URL``), which it FLUSHDBs: never point it at a Redis
+database that holds anything you want to keep (it never runs FLUSHALL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+import urllib.parse
+from datetime import UTC, datetime
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _bench_env(redis_url: str, database_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "TIMELINE_REDIS_URL": redis_url,
+        "CELERY_BROKER_URL": redis_url,
+        "DJANGO_SETTINGS_MODULE": "feedsite.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "BENCH_ENDPOINTS": "1",
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def _database_recreate(database_url: str) -> None:
+    import psycopg
+
+    url = urllib.parse.urlparse(database_url)
+    name = url.path.lstrip("/")
+    admin = url._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+class Stage:
+    """Progress output: what runs now, how long it took, and the machine's load meanwhile
+    (other users of the machine make every absolute number noisy)."""
+
+    def __init__(self) -> None:
+        self.loads: dict[str, list[float]] = {}
+
+    def __call__(self, name: str):
+        stage = self
+
+        class _Timer:
+            def __enter__(self):
+                self.started = time.monotonic()
+                print(f"bench: {name} ...", flush=True)
+                return self
+
+            def __exit__(self, *exc):
+                load = os.getloadavg()[0]
+                stage.loads[name] = [round(time.monotonic() - self.started, 1), round(load, 2)]
+                print(
+                    f"bench: {name} done in {time.monotonic() - self.started:.1f} s (load {load:.2f})",
+                    flush=True,
+                )
+
+        return _Timer()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description="Benchmarks with baselines.")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="1: 20,000 users (default); 5: 100,000; 0: smoke"
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where latest.json and the plots go")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+
+    base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/feedsite")
+    parsed = urllib.parse.urlparse(base_db)
+    database_url = parsed._replace(path=parsed.path.rstrip("/") + "_bench").geturl()
+    redis_url = os.environ.get("BENCH_REDIS_URL") or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    env = _bench_env(redis_url, database_url)
+    os.environ.update(env)
+    stage = Stage()
+    started = time.monotonic()
+
+    with stage("scratch database and Redis db"):
+        _database_recreate(database_url)
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        from timelines.store import get_store
+
+        get_store().client.flushdb()
+
+    from bench import fanout, reads, report
+    from bench.procs import celery_worker, gunicorn
+    from bench.workload import Scale, accounts_add, readers_mark_active, workload_build
+    from graph.models import Account, FanoutMode
+    from graph.synthetic import network_summary
+
+    scale = Scale.for_factor(args.scale)
+    results: dict = {"meta": _meta(scale, redis_url, database_url), "stages": stage.loads}
+
+    with stage(f"network ({scale.users:,} users, ~{scale.avg_follows} follows each) and posts"):
+        workload = workload_build(scale, seed=args.seed)
+        results["network"] = {
+            "summary": network_summary(workload.network),
+            "users": scale.users,
+            "follows": workload.network.follows,
+            "posts": workload.posts,
+            "pull_mode_accounts": len(workload.network.pull_forced_ids),
+            "max_followers": max(workload.network.followers_counts),
+            "typical_reader_follows": workload.typical_reader.following_count,
+            "heavy_reader_follows": workload.heavy_reader.following_count,
+        }
+        print(f"bench: {results['network']['summary']}")
+
+    with stage("probe authors (forced push) with warm follower timelines"):
+        follower_pool = workload.network.account_ids
+        readers_mark_active(follower_pool[: max(scale.probe_sizes)])
+        probes = {}
+        for size in scale.probe_sizes:
+            probes[size] = fanout.probe_author(
+                username=f"probe{size}", follower_ids=follower_pool[:size], filler_posts=800, warm_length=800
+            )
+            Account.objects.filter(pk=probes[size].author.pk).update(fanout_override=FanoutMode.PUSH)
+            probes[size].author.refresh_from_db()
+        biggest = probes[max(scale.probe_sizes)]
+
+    with stage("baseline: redis-benchmark LPUSH -P 64"):
+        results["redis_benchmark"] = fanout.redis_benchmark_lpush(
+            redis_url, requests=scale.redis_benchmark_requests
+        )
+
+    with stage(f"fan-out throughput, {len(biggest.follower_ids):,} followers, 1 and 2 worker processes"):
+        results["fanout"] = [
+            fanout.fanout_throughput(biggest, env=env, concurrency=n, posts=scale.fanout_posts)
+            for n in (1, 2)
+        ]
+
+    with stage("memory per timeline entry"):
+        results["memory"] = fanout.memory_per_entry(
+            [biggest.follower_ids[i] for i in range(min(scale.memory_timelines, len(biggest.follower_ids)))]
+        )
+
+    with gunicorn(env) as base_url:
+        with stage("freshness over HTTP, one worker"), celery_worker(env, concurrency=1) as worker:
+            fanout.wait_idle(worker)
+            results["freshness"] = [
+                fanout.freshness(probes[size], base_url=base_url, worker=worker, posts=scale.freshness_posts)
+                for size in scale.probe_sizes
+            ]
+        with stage("feed reads and baselines over HTTP"):
+            results["reads"] = reads.reads_measure(workload, base_url=base_url, seconds=scale.read_seconds)
+
+    with stage(f"celebrity write cost ({scale.celebrity_followers:,} followers)"):
+        audience = accounts_add(count=scale.celebrity_followers, prefix="fan")
+        celebrity = fanout.probe_author(
+            username="celebrity", follower_ids=audience, filler_posts=20, warm_length=20
+        )
+        results["celebrity"] = fanout.celebrity_write_cost(celebrity, env=env, posts=scale.celebrity_posts)
+
+    results["meta"]["seconds"] = round(time.monotonic() - started, 1)
+    results["meta"]["load_end"] = list(os.getloadavg())
+    report.report_write(results, out=args.out)
+    print(report.summary_table(results))
+    print(f"bench: wrote {args.out / 'latest.json'} and plots in {time.monotonic() - started:.0f} s")
+
+
+def _meta(scale, redis_url: str, database_url: str) -> dict:
+    from django.db import connection
+
+    from timelines.store import get_store
+
+    info = get_store().client.info("server")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg_version = cursor.fetchone()[0]
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join(["python -m bench", *sys.argv[1:]]),
+        "scale": scale.name,
+        "machine": f"{os.cpu_count()} cores ({cpu}), {memory_gb:.0f} GiB, {platform.system()}",
+        "python": platform.python_version(),
+        "redis": info.get("redis_version"),
+        "postgresql": pg_version,
+        "git": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=RESULTS.parent.parent
+        ).stdout.strip(),
+        "load_start": list(os.getloadavg()),
+    }

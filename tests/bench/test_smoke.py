@@ -1,0 +1,65 @@
+"""`make bench` end to end at a tiny scale: real gunicorn, real Celery workers, the load
+generator and redis-benchmark, on a scratch database of its own. Numbers are not checked
+(speed targets are for the benchmark to report, not for tests); that every stage ran, every
+fan-out was delivered exactly once (the bench checks it), and the outputs exist, is."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from bench.procs import ROOT
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db]
+
+
+def test_make_bench_runs_at_a_tiny_scale(tmp_path):
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        # The bench appends _bench: test_feedsite..._bench, apart from everything else.
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "BENCH_REDIS_URL": settings.REDIS_URL,  # the test Redis db, flushed by every test anyway
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--scale", "0", "--out", str(tmp_path)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    results = json.loads((tmp_path / "latest.json").read_text())
+    for png in ("fanout.png", "freshness.png", "reads.png"):
+        assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    assert results["redis_benchmark"]["requests_per_s"] > 0
+    assert [row["workers"] for row in results["fanout"]] == [1, 2]
+    assert all(
+        row["burst"]["inserts"] == row["burst"]["posts"] * row["followers"] for row in results["fanout"]
+    )
+    assert [row["followers"] for row in results["freshness"]] == [10, 50, 200]
+    reads = results["reads"]
+    for key in ("ping", "feed_typical", "pull_typical", "feed_heavy", "pull_heavy", "feed_cold"):
+        assert reads[key]["requests"] > 0 and reads[key]["errors"] == 0, (key, reads[key])
+    assert results["network"]["pull_mode_accounts"] >= 1
+    assert 0 < results["memory"]["bytes_per_entry"] < results["memory"]["bytes_per_entry_large_ids"]
+    assert {"pull", "push"} <= results["celebrity"].keys()
+    assert len(results["targets"]) == 5
+    assert "redis-benchmark LPUSH -P 64" in run.stdout and "Machine:" in run.stdout
+
+    # feed_capacity reads exactly this file.
+    capacity = subprocess.run(
+        [sys.executable, "manage.py", "feed_capacity", "--results", str(tmp_path / "latest.json")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert capacity.returncode == 0, capacity.stderr
+    assert "fan-out worker processes (peak)" in capacity.stdout
+
+
+def test_bench_endpoints_are_off_by_default(client_for, make_account):
+    response = client_for(make_account()).get("/api/bench/ping/")
+    assert response.status_code == 404
