@@ -130,6 +130,7 @@ def main(argv: list[str] | None = None) -> None:
         }
         print(f"bench: {results['network']['summary']}")
 
+    _analyze()
     with stage("probe authors (forced push) with warm follower timelines"):
         follower_pool = workload.network.account_ids
         readers_mark_active(follower_pool[: max(scale.probe_sizes)])
@@ -173,6 +174,7 @@ def main(argv: list[str] | None = None) -> None:
         celebrity = fanout.probe_author(
             username="celebrity", follower_ids=audience, filler_posts=20, warm_length=20
         )
+        _analyze()
         results["celebrity"] = fanout.celebrity_write_cost(celebrity, env=env, posts=scale.celebrity_posts)
 
     results["meta"]["seconds"] = round(time.monotonic() - started, 1)
@@ -180,6 +182,14 @@ def main(argv: list[str] | None = None) -> None:
     report.report_write(results, out=args.out)
     print(report.summary_table(results))
     print(f"bench: wrote {args.out / 'latest.json'} and plots in {time.monotonic() - started:.0f} s")
+
+
+def _analyze() -> None:
+    """Fresh planner statistics after bulk loads, as autovacuum would leave a live service."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 def _meta(scale, redis_url: str, database_url: str) -> dict:

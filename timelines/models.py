@@ -65,9 +65,10 @@ class FeedConfig(models.Model):
         "still reachable: feeds fall back to PostgreSQL past the cached window.",
     )
     fanout_chunk_size = models.PositiveIntegerField(
-        default=1_000,
+        default=5_000,
         validators=[MinValueValidator(1), MaxValueValidator(10_000)],
-        help_text="Followers per fan-out chunk task (one Redis round trip each).",
+        help_text="Followers per fan-out chunk task (one Redis round trip each). Fan-out pushes "
+        "the first chunk itself; bigger chunks mean fewer tasks, smaller ones more parallelism.",
     )
     follow_backfill = models.PositiveIntegerField(
         default=200,
