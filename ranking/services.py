@@ -114,17 +114,24 @@ def _first_page(*, viewer: Account, config: FeedConfig, limit: int, explain: boo
     cursor = RankedCursor(
         top=window.posts[0].id, floor=window.posts[-1].id, more_below=window.next_before is not None
     )
-    scores = _snapshot(viewer=viewer, config=config, entries=window.posts, cursor=cursor, explain=explain)
-    page = _window_page(viewer=viewer, config=config, cursor=cursor, limit=limit, explain=False)
-    page.scores = scores
-    return page
+    ranking = _snapshot(viewer=viewer, config=config, entries=window.posts, cursor=cursor, explain=explain)
+    return _window_page(
+        viewer=viewer, config=config, cursor=cursor, limit=limit, explain=explain, ranking=ranking
+    )
+
+
+@dataclass(frozen=True)
+class _Ranking:
+    """A ranked order this request computed, served from memory rather than from Redis."""
+
+    order: list[int]
+    scores: dict[int, dict]
 
 
 def _snapshot(
     *, viewer: Account, config: FeedConfig, entries: Sequence[FeedEntry], cursor: RankedCursor, explain: bool
-) -> dict[int, dict]:
-    """Rank the entries and store their order as a new snapshot session in ``cursor``;
-    returns every entry's score breakdown."""
+) -> _Ranking:
+    """Rank the entries and store their order as a new snapshot session in ``cursor``."""
     ranked = rank_entries(viewer_id=viewer.id, entries=entries, config=config)
     scores = {s.candidate.entry_id: {"total": s.score, **s.components} for s in ranked}
     order = [s.candidate.entry_id for s in ranked]
@@ -135,26 +142,35 @@ def _snapshot(
         breakdowns=scores if explain else None,
     )
     cursor.offset, cursor.length = 0, len(order)
-    return scores
+    return _Ranking(order=order, scores=scores)
 
 
 def _window_page(
-    *, viewer: Account, config: FeedConfig, cursor: RankedCursor, limit: int, explain: bool
+    *,
+    viewer: Account,
+    config: FeedConfig,
+    cursor: RankedCursor,
+    limit: int,
+    explain: bool,
+    ranking: _Ranking | None = None,
 ) -> RankedPage:
     posts: list[Post] = []
-    scores: dict[int, dict] = {}
     served = set(cursor.served)
     while len(posts) < limit and cursor.offset < cursor.length:
         want = limit - len(posts)
-        ids = snapshot_read(
-            viewer_id=viewer.id,
-            session=cursor.session,
-            start=cursor.offset,
-            count=want + max(4, want // 4),  # spare ids absorb posts deleted or blocked since
-            ttl=config.rank_snapshot_ttl_seconds,
-        )
+        count = want + max(4, want // 4)  # spare ids absorb posts deleted or blocked since
+        if ranking is not None:
+            ids = ranking.order[cursor.offset : cursor.offset + count]
+        else:
+            ids = snapshot_read(
+                viewer_id=viewer.id,
+                session=cursor.session,
+                start=cursor.offset,
+                count=count,
+                ttl=config.rank_snapshot_ttl_seconds,
+            )
         if ids is None:  # expired: rank what is left of the window into a new snapshot
-            scores.update(_rerank_rest(viewer=viewer, config=config, cursor=cursor, explain=explain))
+            ranking = _rerank_rest(viewer=viewer, config=config, cursor=cursor, explain=explain)
             continue
         if not ids:
             break
@@ -166,18 +182,18 @@ def _window_page(
             cursor.offset += 1
             if entry_id in visible and entry_id not in served:
                 posts.append(visible[entry_id])
+    scores: dict[int, dict] = {}
     if explain and posts:
-        stored = snapshot_breakdowns(
-            viewer_id=viewer.id, session=cursor.session, entry_ids=[p.id for p in posts]
-        )
-        scores = {**stored, **scores}
+        shown = [p.id for p in posts]
+        if ranking is not None:  # ranked by this request: the breakdowns are at hand
+            scores = {i: ranking.scores[i] for i in shown if i in ranking.scores}
+        missing = [i for i in shown if i not in scores]
+        scores |= snapshot_breakdowns(viewer_id=viewer.id, session=cursor.session, entry_ids=missing)
     cursor.served += [p.id for p in posts]
     return _finish(viewer=viewer, cursor=cursor, posts=posts, scores=scores, limit=limit)
 
 
-def _rerank_rest(
-    *, viewer: Account, config: FeedConfig, cursor: RankedCursor, explain: bool
-) -> dict[int, dict]:
+def _rerank_rest(*, viewer: Account, config: FeedConfig, cursor: RankedCursor, explain: bool) -> _Ranking:
     """The snapshot is gone: rank the window's entries not served yet into a new one."""
     served = set(cursor.served)
     rest: list[FeedEntry] = []
@@ -190,7 +206,7 @@ def _rerank_rest(
         before = chunk.next_before
     if not rest:
         cursor.offset = cursor.length  # nothing left in the window
-        return {}
+        return _Ranking(order=[], scores={})
     return _snapshot(viewer=viewer, config=config, entries=rest, cursor=cursor, explain=explain)
 
 

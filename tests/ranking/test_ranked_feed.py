@@ -4,6 +4,7 @@ changes without restart, query counts, and stable scroll while likes and posts a
 from __future__ import annotations
 
 import random
+import socket
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,7 +18,7 @@ from posts.models import Like, Post
 from posts.services import comment_create, like_create, post_delete, share_create
 from ranking.cursor import cursor_decode
 from ranking.selectors import engagement_by_post, viewer_affinity
-from ranking.snapshot import snapshot_key
+from ranking.snapshot import snapshot_breakdowns, snapshot_key, snapshot_read, snapshot_save
 from tests.factories import AccountFactory, PostFactory
 from tests.helpers import assert_error
 from timelines.models import FeedConfig
@@ -297,3 +298,32 @@ def test_admin_tunes_ranking_and_the_next_request_follows(network, client):
     bad = {**form, "rank_candidates": 5}
     assert client.post(f"/admin/timelines/feedconfig/{config.pk}/change/", bad).status_code == 200
     assert FeedConfig.load().rank_candidates == 500
+
+
+def test_a_scroll_whose_snapshots_never_last_still_never_repeats_or_skips(network, redis_store):
+    """As when Redis cannot keep snapshots: every page re-ranks the rest of the window."""
+    call_command("feed_config", "--rank-candidates", "30")
+    client, reader = network["client"], network["reader"]
+    seen, scored, url = [], [], f"{RANKED}&limit=7&explain=1"
+    while url:
+        body = client.get(url).json()
+        seen += [p["id"] for p in body["results"]]
+        scored += [p["id"] for p in body["results"] if p["explain"]["score"] is not None]
+        url = body["next"]
+        cursor = cursor_decode(parse_qs(urlsplit(url).query)["cursor"][0]) if url else None
+        if cursor is not None and cursor.session is not None:
+            redis_store.client.delete(snapshot_key(reader.id, cursor.session))
+    assert len(seen) == len(set(seen)) == 40
+    assert set(seen) == {p.id for p in network["posts"]}
+    assert scored == seen[:30]  # the ranked window, each explained by the ranking that placed it
+
+
+def test_snapshot_store_survives_an_unreachable_redis(settings):
+    with socket.socket() as probe:  # a port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]
+    settings.TIMELINE_REDIS_URL = f"redis://127.0.0.1:{dead_port}/0"
+    session = snapshot_save(viewer_id=1, entry_ids=[3, 2, 1], ttl=60, breakdowns={3: {"total": 1.0}})
+    assert session  # a session id anyway: its pages will find no snapshot and re-rank
+    assert snapshot_read(viewer_id=1, session=session, start=0, count=3, ttl=60) is None
+    assert snapshot_breakdowns(viewer_id=1, session=session, entry_ids=[3]) == {}
