@@ -52,6 +52,7 @@ class RankedPage:
     next_cursor: RankedCursor | None
     # entry id -> score breakdown, for explain=1 (ranked entries only)
     scores: dict[int, dict] = field(default_factory=dict)
+    degraded: bool = False  # Redis was unavailable: entries came from PostgreSQL alone
 
 
 def entry_source(*, post: Post, viewer_id: int) -> str:
@@ -114,7 +115,14 @@ def _first_page(*, viewer: Account, config: FeedConfig, limit: int, explain: boo
     cursor = RankedCursor(
         top=window.posts[0].id, floor=window.posts[-1].id, more_below=window.next_before is not None
     )
-    ranking = _snapshot(viewer=viewer, config=config, entries=window.posts, cursor=cursor, explain=explain)
+    ranking = _snapshot(
+        viewer=viewer,
+        config=config,
+        entries=window.posts,
+        cursor=cursor,
+        explain=explain,
+        degraded=window.degraded,
+    )
     return _window_page(
         viewer=viewer, config=config, cursor=cursor, limit=limit, explain=explain, ranking=ranking
     )
@@ -126,10 +134,17 @@ class _Ranking:
 
     order: list[int]
     scores: dict[int, dict]
+    degraded: bool = False  # its candidates came from PostgreSQL alone (Redis unavailable)
 
 
 def _snapshot(
-    *, viewer: Account, config: FeedConfig, entries: Sequence[FeedEntry], cursor: RankedCursor, explain: bool
+    *,
+    viewer: Account,
+    config: FeedConfig,
+    entries: Sequence[FeedEntry],
+    cursor: RankedCursor,
+    explain: bool,
+    degraded: bool = False,
 ) -> _Ranking:
     """Rank the entries and store their order as a new snapshot session in ``cursor``."""
     ranked = rank_entries(viewer_id=viewer.id, entries=entries, config=config)
@@ -142,7 +157,7 @@ def _snapshot(
         breakdowns=scores if explain else None,
     )
     cursor.offset, cursor.length = 0, len(order)
-    return _Ranking(order=order, scores=scores)
+    return _Ranking(order=order, scores=scores, degraded=degraded)
 
 
 def _window_page(
@@ -190,7 +205,9 @@ def _window_page(
         missing = [i for i in shown if i not in scores]
         scores |= snapshot_breakdowns(viewer_id=viewer.id, session=cursor.session, entry_ids=missing)
     cursor.served += [p.id for p in posts]
-    return _finish(viewer=viewer, cursor=cursor, posts=posts, scores=scores, limit=limit)
+    page = _finish(viewer=viewer, cursor=cursor, posts=posts, scores=scores, limit=limit)
+    page.degraded = page.degraded or (ranking is not None and ranking.degraded)
+    return page
 
 
 def _rerank_rest(*, viewer: Account, config: FeedConfig, cursor: RankedCursor, explain: bool) -> _Ranking:
@@ -198,16 +215,20 @@ def _rerank_rest(*, viewer: Account, config: FeedConfig, cursor: RankedCursor, e
     served = set(cursor.served)
     rest: list[FeedEntry] = []
     before = cursor.top + 1
+    degraded = False
     while True:
         chunk = _window_entries(viewer=viewer, config=config, before_id=before)
+        degraded = degraded or chunk.degraded
         rest += [e for e in chunk.posts if e.id >= cursor.floor and e.id not in served]
         if chunk.next_before is None or chunk.next_before <= cursor.floor:
             break
         before = chunk.next_before
     if not rest:
         cursor.offset = cursor.length  # nothing left in the window
-        return _Ranking(order=[], scores={})
-    return _snapshot(viewer=viewer, config=config, entries=rest, cursor=cursor, explain=explain)
+        return _Ranking(order=[], scores={}, degraded=degraded)
+    return _snapshot(
+        viewer=viewer, config=config, entries=rest, cursor=cursor, explain=explain, degraded=degraded
+    )
 
 
 def _finish(
@@ -228,4 +249,6 @@ def _below_window(
 ) -> RankedPage:
     page = feed_page(viewer=viewer, before_id=before, limit=limit - len(posts))
     next_cursor = RankedCursor(before=page.next_before) if page.next_before is not None else None
-    return RankedPage(posts=posts + page.posts, next_cursor=next_cursor, scores=scores)
+    return RankedPage(
+        posts=posts + page.posts, next_cursor=next_cursor, scores=scores, degraded=page.degraded
+    )

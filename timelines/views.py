@@ -40,6 +40,7 @@ class FeedViewSet(viewsets.GenericViewSet):
 
         scores: dict[int, dict] = {}
         page: FeedPage | None = None
+        degraded = False
         if mode == FeedMode.RANKED:
             cursor = ranked_cursor.cursor_decode(request.query_params.get("cursor"))
             try:
@@ -49,7 +50,7 @@ class FeedViewSet(viewsets.GenericViewSet):
                 mode = FeedMode.CHRONOLOGICAL
                 page = feed_page_from_db(viewer=request.user, before_id=None, limit=limit)
             else:
-                posts, scores = ranked.posts, ranked.scores
+                posts, scores, degraded = ranked.posts, ranked.scores, ranked.degraded
                 token = ranked_cursor.cursor_encode(ranked.next_cursor) if ranked.next_cursor else None
         if mode != FeedMode.RANKED:
             if page is None:
@@ -74,6 +75,6 @@ class FeedViewSet(viewsets.GenericViewSet):
             link = replace_query_param(request.build_absolute_uri(), "mode", mode)
             link = replace_query_param(link, "cursor", token)
         response = page_response(results=results, next_link=link)
-        if page is not None and page.degraded:
+        if degraded or (page is not None and page.degraded):
             response[DEGRADED_HEADER] = "redis-unavailable"
         return response

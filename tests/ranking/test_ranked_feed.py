@@ -319,11 +319,36 @@ def test_a_scroll_whose_snapshots_never_last_still_never_repeats_or_skips(networ
 
 
 def test_snapshot_store_survives_an_unreachable_redis(settings):
-    with socket.socket() as probe:  # a port with nothing listening
-        probe.bind(("127.0.0.1", 0))
-        dead_port = probe.getsockname()[1]
-    settings.TIMELINE_REDIS_URL = f"redis://127.0.0.1:{dead_port}/0"
+    settings.TIMELINE_REDIS_URL = dead_redis_url()
     session = snapshot_save(viewer_id=1, entry_ids=[3, 2, 1], ttl=60, breakdowns={3: {"total": 1.0}})
     assert session  # a session id anyway: its pages will find no snapshot and re-rank
     assert snapshot_read(viewer_id=1, session=session, start=0, count=3, ttl=60) is None
     assert snapshot_breakdowns(viewer_id=1, session=session, entry_ids=[3]) == {}
+
+
+def dead_redis_url() -> str:
+    with socket.socket() as probe:  # a port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        return f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
+
+
+def test_a_ranked_scroll_goes_on_from_postgresql_when_redis_goes_down(network, settings):
+    call_command("feed_config", "--rank-candidates", "30")
+    client = network["client"]
+    first = client.get(f"{RANKED}&limit=8").json()
+    seen = [p["id"] for p in first["results"]]
+    settings.TIMELINE_REDIS_URL = dead_redis_url()  # timelines, outboxes and snapshots gone
+
+    url = first["next"]
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response["X-Feed-Degraded"] == "redis-unavailable"
+        seen += [p["id"] for p in response.json()["results"]]
+        url = response.json()["next"]
+
+    assert len(seen) == len(set(seen)) == 40  # the rest of the window re-ranked, then the rest
+    assert set(seen) == {p.id for p in network["posts"]}
+    fresh = client.get(f"{RANKED}&limit=50")
+    assert fresh.status_code == 200 and fresh["X-Feed-Degraded"] == "redis-unavailable"
+    assert len(fresh.json()["results"]) == 40
