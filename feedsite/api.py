@@ -48,3 +48,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Unknown paths under /api/ answer in the API's error format, not Django's HTML page."""
     return JsonResponse({"detail": f"No API endpoint at {request.path}."}, status=404)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
+    """CSRF refusals (cookie-session writes without the token) in the API's error format
+    rather than Django's HTML page."""
+    return JsonResponse({"detail": f"CSRF Failed: {reason}"}, status=403)

@@ -40,6 +40,7 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+CSRF_FAILURE_VIEW = "feedsite.api.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -173,7 +174,10 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "EXCEPTION_HANDLER": "feedsite.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "feedsite.schema.FeedsiteAutoSchema",
+    # Throttles key anonymous clients by REMOTE_ADDR unless told how many proxies to trust
+    # (X-Forwarded-For is client-controlled otherwise).
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -232,6 +236,28 @@ CELERY_BEAT_SCHEDULE = {
 
 # Serve make bench's baseline endpoints under /api/bench/ (bench/views.py). Benchmarks only.
 BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
+
+# Rate limits (feedsite.throttles): "N/second|minute|hour|day" per user, or per client IP for
+# account creation and token requests. FEED_THROTTLES=off turns them off (load tests, demos).
+FEED_THROTTLES = os.environ.get("FEED_THROTTLES", "on").strip().lower() not in {"off", "0", "false", "no"}
+FEED_THROTTLE_RATES = {
+    "post": os.environ.get("THROTTLE_POST_RATE", "30/minute"),
+    "follow": os.environ.get("THROTTLE_FOLLOW_RATE", "60/minute"),
+    "signup": os.environ.get("THROTTLE_SIGNUP_RATE", "10/hour"),
+    "token": os.environ.get("THROTTLE_TOKEN_RATE", "20/minute"),
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "feedsite API",
+    "DESCRIPTION": "A social news feed: accounts, follows, posts and a hybrid push/pull home feed.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI's assets come from drf-spectacular-sidecar, served as our own static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

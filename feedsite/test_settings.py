@@ -21,3 +21,6 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)  # noqa: F
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests never serve static files (and would warn that STATIC_ROOT was never collected).
 MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise")]  # noqa: F405
+# Rate limits are off in tests except where a test turns them on (tests/test_throttles.py),
+# so the suite can post and follow freely. FEED_THROTTLES=on runs the whole suite with them.
+FEED_THROTTLES = env_bool("FEED_THROTTLES", False)  # noqa: F405

@@ -1,12 +1,12 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from rest_framework.authtoken.views import obtain_auth_token
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from feedsite import views
 from feedsite.api import not_found
-from graph.views import AccountViewSet
+from graph.views import AccountViewSet, TokenView
 from posts.views import PostViewSet
 from timelines.views import FeedViewSet
 
@@ -20,7 +20,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", views.metrics, name="metrics"),
-    path("api/auth/token/", obtain_auth_token, name="auth-token"),
+    path("api/auth/token/", TokenView.as_view(), name="auth-token"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include(router.urls)),
 ]
 if settings.BENCH_ENDPOINTS:  # make bench's baselines (bench/views.py); off by default

@@ -42,6 +42,12 @@ def account_create(*, username: str, password: str) -> tuple[Account, Token]:
     return account, token
 
 
+def token_revoke(*, user: Account) -> None:
+    """Log out everywhere the token was used: delete it (a new one is issued on the next
+    token request)."""
+    Token.objects.filter(user=user).delete()
+
+
 def _after_commit(func, *, user_id: int, **kwargs) -> None:
     # The graph change is committed; a Redis failure here must not turn it into a 500. The
     # read path filters by PostgreSQL, so visibility is right regardless; a timeline that

@@ -3,7 +3,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -11,13 +14,28 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from feedsite.pagination import KeysetPagination
+from feedsite.schema import PAGE_PARAMETERS, paginated
+from feedsite.throttles import FollowThrottle, SignupThrottle, TokenThrottle
 from graph import services
 from graph.models import Account, Follow
 from graph.selectors import account_has_blocked
 from graph.serializers import AccountCreateSerializer, AccountSerializer
 from posts.selectors import post_queryset
+from posts.serializers import PostSerializer
 from posts.views import posts_data
 from timelines.models import FeedConfig
+
+ACCOUNT_CREATED = inline_serializer(
+    name="AccountCreated",
+    fields={
+        "id": serializers.IntegerField(),
+        "username": serializers.CharField(),
+        "token": serializers.CharField(),
+    },
+)
+TOKEN_RESPONSE = inline_serializer(name="Token", fields={"token": serializers.CharField()})
+# POST: 201 new, 200 already there; DELETE: 204 (also when there was nothing to undo).
+RELATION_RESPONSES = {200: AccountSerializer, 201: AccountSerializer, 204: None}
 
 
 class AccountViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -40,9 +58,17 @@ class AccountViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             return [AllowAny()]
         return super().get_permissions()
 
+    def get_throttles(self):
+        if self.action == "create":
+            return [SignupThrottle()]
+        if self.action == "follow":
+            return [FollowThrottle()]
+        return super().get_throttles()
+
     def get_serializer_context(self) -> dict:
         return {**super().get_serializer_context(), "feed_config": self.feed_config}
 
+    @extend_schema(request=AccountCreateSerializer, responses={201: ACCOUNT_CREATED})
     def create(self, request: Request) -> Response:
         serializer = AccountCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -67,16 +93,19 @@ class AccountViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(self.get_serializer(target).data, status=code)
 
+    @extend_schema(request=None, responses=RELATION_RESPONSES)
     @action(detail=True, methods=["post", "delete"], permission_classes=[IsAuthenticated])
     def follow(self, request: Request, pk: str | None = None) -> Response:
         return self._relation(
             request, services.follow_create, services.follow_delete, ("follower", "followee")
         )
 
+    @extend_schema(request=None, responses=RELATION_RESPONSES)
     @action(detail=True, methods=["post", "delete"], permission_classes=[IsAuthenticated])
     def block(self, request: Request, pk: str | None = None) -> Response:
         return self._relation(request, services.block_create, services.block_delete, ("blocker", "blocked"))
 
+    @extend_schema(request=None, responses=RELATION_RESPONSES)
     @action(detail=True, methods=["post", "delete"], permission_classes=[IsAuthenticated])
     def mute(self, request: Request, pk: str | None = None) -> Response:
         return self._relation(request, services.mute_create, services.mute_delete, ("muter", "muted"))
@@ -86,16 +115,19 @@ class AccountViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         accounts = [getattr(edge, side) for edge in page]
         return self.get_paginated_response(self.get_serializer(accounts, many=True).data)
 
+    @extend_schema(parameters=PAGE_PARAMETERS, responses=paginated(AccountSerializer))
     @action(detail=True, methods=["get"])
     def followers(self, request: Request, pk: str | None = None) -> Response:
         """Newest followers first."""
         return self._edge_page(Follow.objects.filter(followee=self.get_object()), "follower")
 
+    @extend_schema(parameters=PAGE_PARAMETERS, responses=paginated(AccountSerializer))
     @action(detail=True, methods=["get"])
     def following(self, request: Request, pk: str | None = None) -> Response:
         """Most recently followed first."""
         return self._edge_page(Follow.objects.filter(follower=self.get_object()), "followee")
 
+    @extend_schema(parameters=PAGE_PARAMETERS, responses=paginated(PostSerializer))
     @action(detail=True, methods=["get"])
     def posts(self, request: Request, pk: str | None = None) -> Response:
         """The account's posts, newest first; 404 if it has blocked you."""
@@ -106,3 +138,25 @@ class AccountViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             raise NotFound("No Account matches the given query.")
         page = self.paginate_queryset(post_queryset(viewer=request.user).filter(author=author))
         return self.get_paginated_response(posts_data(request, page))
+
+
+@extend_schema_view(
+    post=extend_schema(request=AuthTokenSerializer, responses={200: TOKEN_RESPONSE}),
+    delete=extend_schema(request=None, responses={204: None}),
+)
+class TokenView(ObtainAuthToken):
+    """POST: exchange a username and password for the account's token (one message for every
+    failure, so it tells nobody which usernames exist). DELETE: revoke the token you sent;
+    the next POST issues a new one."""
+
+    throttle_classes = [TokenThrottle]
+
+    def get_permissions(self):
+        return [IsAuthenticated()] if self.request.method == "DELETE" else []
+
+    def get_throttles(self):
+        return [] if self.request.method == "DELETE" else super().get_throttles()
+
+    def delete(self, request: Request) -> Response:
+        services.token_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

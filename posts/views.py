@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
@@ -10,6 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from feedsite.pagination import KeysetPagination
+from feedsite.schema import PAGE_PARAMETERS, paginated
+from feedsite.throttles import PostThrottle
 from posts import services
 from posts.models import Comment, Post
 from posts.selectors import comment_queryset, liked_post_ids, post_queryset
@@ -40,15 +43,23 @@ class PostViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         return post_queryset(viewer=self.request.user)
 
+    def get_throttles(self):
+        if self.action == "create":
+            return [PostThrottle()]
+        return super().get_throttles()
+
+    @extend_schema(responses=PostSerializer)
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
         return Response(post_data(request, self.get_object()))
 
+    @extend_schema(request=PostCreateSerializer, responses={201: PostSerializer})
     def create(self, request: Request) -> Response:
         serializer = PostCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         post = services.post_create(author=request.user, **serializer.validated_data)
         return Response(post_data(request, post), status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses={204: None})
     def destroy(self, request: Request, pk: str | None = None) -> Response:
         services.post_delete(post=self.get_object(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -71,14 +82,20 @@ class PostViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(post_data(request, self._fresh(result)), status=code)
 
+    @extend_schema(request=None, responses={200: PostSerializer, 201: PostSerializer, 204: None})
     @action(detail=True, methods=["post", "delete"], permission_classes=[IsAuthenticated])
     def like(self, request: Request, pk: str | None = None) -> Response:
         return self._toggle(request, services.like_create, services.like_delete)
 
+    @extend_schema(request=None, responses={200: PostSerializer, 201: PostSerializer, 204: None})
     @action(detail=True, methods=["post", "delete"], permission_classes=[IsAuthenticated])
     def share(self, request: Request, pk: str | None = None) -> Response:
         return self._toggle(request, services.share_create, services.share_delete)
 
+    @extend_schema(
+        methods=["GET"], parameters=PAGE_PARAMETERS, responses=paginated(CommentSerializer), request=None
+    )
+    @extend_schema(methods=["POST"], request=CommentCreateSerializer, responses={201: CommentSerializer})
     @action(detail=True, methods=["get", "post"])
     def comments(self, request: Request, pk: str | None = None) -> Response:
         if request.method == "POST":
@@ -93,6 +110,9 @@ class PostViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         page = self.paginate_queryset(comment_queryset(post=original, viewer=request.user))
         return self.get_paginated_response(CommentSerializer(page, many=True).data)
 
+    @extend_schema(
+        parameters=[OpenApiParameter("comment_id", int, OpenApiParameter.PATH)], responses={204: None}
+    )
     @action(
         detail=True,
         methods=["delete"],

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -8,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from feedsite.pagination import cursor_decode, cursor_encode, page_limit, page_response
+from feedsite.schema import PAGE_PARAMETERS, paginated
 from posts.serializers import PostSerializer
 from posts.views import posts_data
 from ranking import cursor as ranked_cursor
@@ -28,6 +30,14 @@ class FeedViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
     serializer_class = PostSerializer
 
+    @extend_schema(
+        parameters=[
+            *PAGE_PARAMETERS,
+            OpenApiParameter("mode", str, enum=FeedMode.values, description="Default: the configured mode."),
+            OpenApiParameter("explain", str, enum=sorted(FLAGS), description="1: add why each post is here."),
+        ],
+        responses=paginated(PostSerializer),
+    )
     def list(self, request: Request) -> Response:
         limit = page_limit(request)
         mode = request.query_params.get("mode", "")
