@@ -52,7 +52,8 @@ def paginated(serializer_class: type[serializers.Serializer]) -> serializers.Ser
 class FeedsiteAutoSchema(AutoSchema):
     """Adds the error responses an operation can give: 400 (bad parameters or body), 401 (bad
     or missing credentials), 403 (refused, or CSRF for cookie sessions), 404 (unknown id),
-    413 (body too large), 429 (rate limited), 503 (database unavailable)."""
+    413 (body too large), 415 (unreadable content type), 429 (rate limited), 503 (database
+    unavailable)."""
 
     def _get_response_bodies(self, direction: str = "response") -> dict:
         responses = super()._get_response_bodies(direction)
@@ -66,7 +67,7 @@ class FeedsiteAutoSchema(AutoSchema):
         if "{" in self.path:
             codes.append("404")
         if has_body:
-            codes.append("413")
+            codes += ["413", "415"]
         if self._throttled():
             codes.append("429")
         for code in sorted(codes):
