@@ -11,7 +11,7 @@ from posts.services import post_create
 from tests.factories import AccountFactory
 from tests.helpers import feed_ids_while
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.also_cluster]
 
 
 def test_pages_never_repeat_or_skip_while_a_writer_posts(client_for):
