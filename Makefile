@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint services venv bench bench-cluster
+.PHONY: run test lint services venv bench bench-cluster soak
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,3 +39,10 @@ bench: services
 	@command -v redis-benchmark >/dev/null || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \
 	  && apt-get install -y -q redis-tools; } || { echo "make bench needs redis-benchmark (Debian: redis-tools)"; exit 1; }
 	$(BIN)/python -m bench --scale $(SCALE)
+	@if [ "$(SOAK)" != 0 ]; then $(MAKE) --no-print-directory soak; fi
+
+# Bounded soak under mixed load (bench/soak.py; README "Soak"); SOAK=0 skips it in make bench.
+SOAK ?= 1
+SOAK_SECONDS ?= 180
+soak: services
+	$(BIN)/python -m bench.soak --seconds $(SOAK_SECONDS) $(ARGS)
