@@ -70,7 +70,8 @@ def bulk_load(*, model: type[models.Model], rows: int) -> Iterator[None]:
     and unique constraints are dropped and rebuilt by sorting, which beats millions of random
     B-tree inserts. Definitions are read back from the catalog, so the schema is exactly
     restored; everything happens in the caller's transaction, so a violation aborts it all.
-    The table is locked meanwhile: meant for seeding, not for a busy service."""
+    The table is analyzed at the end. It is locked meanwhile: meant for seeding, not for a
+    busy service."""
     if not connection.in_atomic_block:
         raise RuntimeError("bulk_load needs a transaction")
     table = model._meta.db_table
@@ -112,3 +113,6 @@ def bulk_load(*, model: type[models.Model], rows: int) -> Iterator[None]:
             cursor.execute(
                 f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
             )
+        # Fresh planner statistics: with the stale ones, the first feed queries after a seed
+        # were planned for the wrong row counts (268 ms, mostly JIT, instead of 0.8 ms).
+        cursor.execute(f"ANALYZE {quoted}")

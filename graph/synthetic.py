@@ -151,11 +151,12 @@ def network_generate(
         ids = ids_reserve(model=Account, count=users)
         hashed = make_password(password)  # None gives an unusable password
         report("accounts", 0, users)
-        copy_rows(
-            model=Account,
-            columns=["id", "username", "password", "following_count"],
-            rows=((ids[i], names[i], hashed, following[i]) for i in range(users)),
-        )
+        with bulk_load(model=Account, rows=users):
+            copy_rows(
+                model=Account,
+                columns=["id", "username", "password", "following_count"],
+                rows=((ids[i], names[i], hashed, following[i]) for i in range(users)),
+            )
         report("accounts", users, users)
 
         followers: Counter[int] = Counter()
