@@ -108,8 +108,9 @@ def network_generate(
     * Whom they follow: account of popularity rank r is chosen with weight
       1 / (r + 1) ** ``popularity_exponent`` (Zipf), so most accounts have a few followers
       and a few have very many. With 100,000 users, ``avg_follows=200`` and the default
-      exponent 0.9, the top accounts have tens of thousands of followers and a few hundred
-      are above the default 10,000 celebrity threshold; lower exponents flatten the tail.
+      exponent 0.9 (measured, seed 1): followers median 66, p99 2,150, max 94,173, and 156
+      accounts above the default 10,000 celebrity threshold; with ``avg_follows=30``: median
+      9, max 57,627, 17 above it. Lower exponents flatten the head.
     * ``followers_count`` and ``following_count`` are written exactly.
     * ``force_pull_top``: the n most-followed accounts get ``fanout_override=pull``, so a
       small network still has pull-mode authors.
