@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from feedsite.bulk import bulk_load, copy_rows, ids_reserve
 from graph.models import Account
-from posts.models import Comment, Delivery, Like, Post
+from posts.models import Comment, Delivery, FanoutState, Like, Post
 from timelines.models import FeedConfig
 from timelines.selectors import account_fanout_mode, account_is_celebrity
 
@@ -146,7 +146,16 @@ def posts_generate(
                     report("posts", index, total)
                 delivery = Delivery.PULL if author_id in pull_authors else Delivery.PUSH
                 body = " ".join(rng.choices(_WORDS, k=rng.randint(3, 16))).capitalize() + "."
-                yield (post_id, author_id, body, created[index], delivery, likes[index], comments[index])
+                yield (
+                    post_id,
+                    author_id,
+                    body,
+                    created[index],
+                    delivery,
+                    likes[index],
+                    comments[index],
+                    FanoutState.DONE,
+                )
 
         def when(index: int) -> datetime:
             return min(now, created[index] + timedelta(seconds=rng.random() * 86_400))
@@ -166,7 +175,18 @@ def posts_generate(
                     body = " ".join(rng.choices(_WORDS, k=rng.randint(2, 10))).capitalize() + "!"
                     yield (rng.choice(users), post_id, body, when(index))
 
-        columns = ["id", "author_id", "body", "created_at", "delivery", "like_count", "comment_count"]
+        # Loaded straight into PostgreSQL, never fanned out: timelines are built from it on
+        # read, so the fan-out sweeper must not take these posts for stranded ones.
+        columns = [
+            "id",
+            "author_id",
+            "body",
+            "created_at",
+            "delivery",
+            "like_count",
+            "comment_count",
+            "fanout_state",
+        ]
         with bulk_load(model=Post, rows=total):
             copy_rows(model=Post, columns=columns, rows=post_rows())
         report("posts", total, total)

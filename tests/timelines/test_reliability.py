@@ -20,6 +20,7 @@ from redis.retry import Retry
 from feedsite.middleware import DatabaseUnavailableMiddleware
 from graph.services import follow_create
 from posts.models import FanoutState, Post
+from posts.synthetic import posts_generate
 from tests.factories import AccountFactory, PostFactory, bulk_followers
 from tests.helpers import assert_error, feed_ids, timeline_raw
 from timelines import services, tasks
@@ -191,3 +192,21 @@ def test_oversized_bodies_are_a_json_413(client_for):
     response = client_for(AccountFactory()).post("/api/posts/", {"body": "x" * 70_000}, format="json")
     assert_error(response, 413)
     assert not Post.objects.exists()
+
+
+def test_the_beat_task_sweeps_like_the_command(redis_store, warm_timelines, settings):
+    settings.FANOUT_SWEEP_GRACE_SECONDS = 30
+    author = AccountFactory()
+    (follower,) = bulk_followers(author, 1)
+    warm_timelines([follower.id])
+    stranded = PostFactory(author=author)
+    age(stranded, 31)
+    assert tasks.sweep_fanout.apply().get() == 1
+    assert timeline_raw(redis_store, follower.id) == [stranded.id, COMPLETE]
+    assert pending_ids() == set()
+
+
+def test_bulk_loaded_posts_are_not_taken_for_stranded_ones():
+    authors = [AccountFactory().id for _ in range(3)]
+    assert posts_generate(author_ids=authors, seed=1, posts_per_user=2).ids
+    assert pending_ids() == set()
