@@ -76,10 +76,15 @@ WHERE f.followee_id = %(author)s AND f.id > %(after)s
 ORDER BY f.id
 LIMIT %(page)s
 """
+# Activity by one primary-key probe per follower (a correlated scalar subquery, which
+# PostgreSQL cannot turn into a hash join): cost bounded by the author's followers. A join or
+# EXISTS let the planner scan and hash the whole account table instead (80-100 ms per
+# 10,000-follower fan-out with 120,000 accounts in make bench, and growing with every signup).
 _ACTIVE_FOLLOWER_PAGE_SQL = """
-SELECT f.id, f.follower_id FROM graph_follow f
-JOIN graph_account a ON a.id = f.follower_id
-WHERE f.followee_id = %(author)s AND f.id > %(after)s AND a.last_feed_read_at >= %(since)s
+SELECT f.id, f.follower_id,
+       (SELECT a.last_feed_read_at FROM graph_account a WHERE a.id = f.follower_id) >= %(since)s
+FROM graph_follow f
+WHERE f.followee_id = %(author)s AND f.id > %(after)s
 ORDER BY f.id
 LIMIT %(page)s
 """
@@ -96,6 +101,7 @@ def follower_id_batches(
     page = max(batch_size, FOLLOWER_PAGE)
     sql = _FOLLOWER_PAGE_SQL if active_since is None else _ACTIVE_FOLLOWER_PAGE_SQL
     last_edge_id = 0
+    pending: list[int] = []
     while True:
         with replica_reads():  # the read replica, when configured (feedsite.db_router)
             alias = router.db_for_read(Follow)
@@ -103,12 +109,15 @@ def follower_id_batches(
             params = {"author": author_id, "after": last_edge_id, "page": page, "since": active_since}
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        if not rows:
-            return
-        last_edge_id = rows[-1][0]
-        for start in range(0, len(rows), batch_size):
-            yield [follower_id for _, follower_id in rows[start : start + batch_size]]
+        if rows:
+            last_edge_id = rows[-1][0]
+        pending.extend(row[1] for row in rows if active_since is None or row[2])
+        while len(pending) >= batch_size:
+            yield pending[:batch_size]
+            pending = pending[batch_size:]
         if len(rows) < page:
+            if pending:
+                yield pending
             return
 
 
