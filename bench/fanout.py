@@ -58,7 +58,9 @@ def probe_author(*, username: str, follower_ids: list[int], filler_posts: int, w
     return Probe(author=author, follower_ids=list(follower_ids))
 
 
-def wait_fanout(worker: Worker, *, posts: int = 1, timeout: float = TASK_TIMEOUT) -> tuple[float, int]:
+def wait_fanout(
+    worker: Worker, *, posts: int = 1, timeout: float = TASK_TIMEOUT, runtimes: dict | None = None
+) -> tuple[float, int]:
     """Block until the fan-out of ``posts`` posts has finished in ``worker``: their fanout_post
     tasks and every chunk those enqueued. Returns (when the last task finished, timelines
     written by chunk tasks; fanout_post writes the first batch itself)."""
@@ -67,6 +69,8 @@ def wait_fanout(worker: Worker, *, posts: int = 1, timeout: float = TASK_TIMEOUT
     while routed < posts or seen < chunks:
         done = worker.next_done(max(0.1, deadline - time.monotonic()))
         last = max(last, done.finished)
+        if runtimes is not None:
+            runtimes.setdefault(done.name, []).append(done.runtime)
         if done.name == "fanout_post":
             routed += 1
             chunks += done.result
@@ -79,13 +83,13 @@ def wait_fanout(worker: Worker, *, posts: int = 1, timeout: float = TASK_TIMEOUT
 def fanout_throughput(probe: Probe, *, env: dict[str, str], concurrency: int, posts: int) -> dict:
     """Posts by ``probe.author`` one at a time, each timed from just before its commit (the
     commit enqueues fanout_post) to the end of its last chunk task, as the worker logs it."""
-    rates, burst = [], {}
+    rates, burst, runtimes = [], {}, {}
     with celery_worker(env, concurrency=concurrency) as worker:
         _post_and_wait(probe, worker)  # warm-up: imports, connections, script cache
         for i in range(posts):
             started = time.time()
             _create(probe, f"fan-out {concurrency}/{i}")
-            finished, _ = wait_fanout(worker)
+            finished, _ = wait_fanout(worker, runtimes=runtimes)
             rates.append(len(probe.follower_ids) / (finished - started))
         # A burst: posts back to back, so chunks of consecutive posts overlap (throughput).
         started = time.time()
@@ -102,6 +106,9 @@ def fanout_throughput(probe: Probe, *, env: dict[str, str], concurrency: int, po
         "single_post_inserts_per_s": rates,
         "single_post_median": statistics.median(rates),
         "burst": burst,
+        # Where a single post's time goes: inside the tasks (the rest is queueing and Celery).
+        "task_ms_median": {name: statistics.median(v) * 1000 for name, v in runtimes.items()},
+        "task_ms_total_per_post": sum(sum(v) for v in runtimes.values()) * 1000 / max(1, posts),
     }
 
 

@@ -176,6 +176,18 @@ def summary_table(results: dict) -> str:
                 f"{burst['inserts_per_s'] / base:.2f}",
             )
         )
+    for row in results["fanout"]:
+        inside = ", ".join(
+            f"{name} {ms:.1f} ms" for name, ms in sorted(row.get("task_ms_median", {}).items())
+        )
+        rows.append(
+            (
+                f"  inside the tasks, {row['workers']} worker(s), per post",
+                f"{row.get('task_ms_total_per_post', 0):.0f} ms of task time",
+                f"medians: {inside}",
+                "",
+            )
+        )
     for row in results["freshness"]:
         rows.append(
             (
