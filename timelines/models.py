@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -211,3 +212,24 @@ class StaleTimeline(models.Model):
 
     def __str__(self) -> str:
         return f"stale timeline of {self.user_id}"
+
+
+class PendingChunk(models.Model):
+    """A fan-out chunk handed to the broker and not written yet. The Redis broker pops a
+    message before it records it as unacknowledged, so a worker killed in between loses the
+    message for good (acks_late cannot help); the sweeper re-sends chunks still here after
+    the grace period, as deduplicating replays. Posts whose followers fit in the first batch
+    (pushed by fanout_post itself) never create one."""
+
+    post_id = models.BigIntegerField()
+    digest = models.CharField(max_length=32)  # of the follower ids, as the chunk's claim
+    user_ids = ArrayField(models.BigIntegerField())
+    queue = models.CharField(max_length=32)
+    sent_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post_id", "digest"], name="pending_chunk_unique")]
+        indexes = [models.Index(fields=["sent_at"], name="pending_chunk_sent")]
+
+    def __str__(self) -> str:
+        return f"chunk {self.digest} of post {self.post_id}"

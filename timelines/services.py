@@ -35,7 +35,7 @@ from feedsite import metrics
 from graph.models import Account
 from posts.models import Delivery, FanoutState, Post
 from timelines import local_cache, selectors
-from timelines.models import FeedConfig, StaleTimeline
+from timelines.models import FeedConfig, PendingChunk, StaleTimeline
 from timelines.monitoring import fanout_stats_record
 from timelines.store import CachedList, ListState, get_store, outbox_key, timeline_key
 
@@ -157,7 +157,8 @@ def fanout_finish(*, post_id: int) -> None:
 def fanout_sweep(*, older_than: timedelta, limit: int = 1000) -> list[int]:
     """Enqueue fan-out again for posts still pending after ``older_than``: their first enqueue
     failed (broker down) or their message was lost (broker flushed or restarted) before a
-    worker finished it. Fan-out is idempotent, so a post that was merely slow is only
+    worker finished it. Chunks sent that long ago and still not written (PendingChunk) are
+    sent again too, as replays. Fan-out is idempotent, so a post that was merely slow is only
     delivered once. Each post is retried at most once per ``older_than``. Returns the ids
     enqueued; if the broker is still down, raises its error after recording those enqueued."""
     from timelines.tasks import fanout_post_enqueue  # tasks import this module
@@ -170,6 +171,13 @@ def fanout_sweep(*, older_than: timedelta, limit: int = 1000) -> list[int]:
         .order_by("id")
         .values_list("id", "delivery", "author__followers_count")[:limit]
     )
+    from timelines.tasks import fanout_chunk
+
+    cap = FeedConfig.load().timeline_length
+    for chunk in PendingChunk.objects.filter(sent_at__lt=cutoff).order_by("id")[:limit]:
+        # Each chunk at most once per grace period; a replay, since part of it may be written.
+        PendingChunk.objects.filter(id=chunk.id).update(sent_at=now)
+        fanout_chunk.apply_async(args=[chunk.post_id, chunk.user_ids, cap, True], queue=chunk.queue)
     enqueued: list[int] = []
     try:
         for post_id, delivery, audience in rows:
@@ -207,8 +215,23 @@ def fanout_claim_key(*, post_id: int, user_ids: Sequence[int] = ()) -> str:
     """The claim on a post's fan-out, or on one chunk of it (its exact follower ids)."""
     if not user_ids:
         return f"fo:{{{post_id}}}"
-    digest = hashlib.blake2b(",".join(map(str, user_ids)).encode(), digest_size=12).hexdigest()
-    return f"fo:{{{post_id}}}:{digest}"
+    return f"fo:{{{post_id}}}:{chunk_digest(user_ids)}"
+
+
+def chunk_digest(user_ids: Sequence[int]) -> str:
+    return hashlib.blake2b(",".join(map(str, user_ids)).encode(), digest_size=12).hexdigest()
+
+
+def fanout_chunk_sent(*, post_id: int, user_ids: Sequence[int], queue: str) -> None:
+    """Record a chunk about to be handed to the broker (see PendingChunk)."""
+    PendingChunk.objects.bulk_create(
+        [PendingChunk(post_id=post_id, digest=chunk_digest(user_ids), user_ids=list(user_ids), queue=queue)],
+        ignore_conflicts=True,  # a re-run fan-out sends the same chunk again
+    )
+
+
+def fanout_chunk_written(*, post_id: int, user_ids: Sequence[int]) -> None:
+    PendingChunk.objects.filter(post_id=post_id, digest=chunk_digest(user_ids)).delete()
 
 
 def timelines_push(*, post_id: int, user_ids: Sequence[int], cap: int, replay: bool = False) -> int:

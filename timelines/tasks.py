@@ -69,6 +69,7 @@ def fanout_post(post_id: int) -> int:
             if first is None:
                 first = user_ids
                 continue
+            services.fanout_chunk_sent(post_id=plan.post_id, user_ids=user_ids, queue=plan.queue)
             fanout_chunk.apply_async(args=[plan.post_id, user_ids, plan.cap, plan.replay], queue=plan.queue)
             chunks += 1
         if first:
@@ -91,4 +92,6 @@ def sweep_fanout() -> int:
 @shared_task(**RETRY_POLICY)
 def fanout_chunk(post_id: int, user_ids: list[int], cap: int, replay: bool = False) -> int:
     """Push one post id into a batch of timelines; ``replay`` forces deduplication."""
-    return services.timelines_push(post_id=post_id, user_ids=user_ids, cap=cap, replay=replay)
+    written = services.timelines_push(post_id=post_id, user_ids=user_ids, cap=cap, replay=replay)
+    services.fanout_chunk_written(post_id=post_id, user_ids=user_ids)
+    return written

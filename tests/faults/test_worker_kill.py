@@ -5,14 +5,16 @@ visibility timeout redeliver what the dead worker held; the Lua insert deduplica
 from __future__ import annotations
 
 import time
+from io import StringIO
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 
 from posts.services import post_create
 from tests.factories import AccountFactory, bulk_followers
 from tests.faults.procs import Stack, suite_database_url, wait_for
-from timelines.models import FeedConfig
+from timelines.models import FeedConfig, PendingChunk
 from timelines.store import COMPLETE, timeline_key
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
@@ -67,7 +69,19 @@ def test_sigkilled_worker_mid_fanout_loses_and_duplicates_nothing(stack: Stack, 
     # ones once they are VISIBILITY_TIMEOUT old.
     started = time.monotonic()
     stack.worker(env, "rescuer")
-    wait_for(lambda: delivered() == FOLLOWERS, timeout=90, what="every follower to get the post")
+
+    def drained() -> bool:
+        queued = sum(client.llen(q) for q in ("celery", "fanout", "fanout_bulk"))
+        return not queued and not client.hlen("unacked")
+
+    wait_for(drained, timeout=90, what="the queues to drain, redelivered messages included")
+    # A message the dead worker had popped but not yet recorded as unacknowledged is gone from
+    # the broker; its chunk is still in PendingChunk, and the sweeper sends it again.
+    lost = PendingChunk.objects.count()
+    call_command("sweep_fanout", "--grace", "0", stdout=StringIO())
+    wait_for(lambda: delivered() == FOLLOWERS, timeout=60, what="every follower to get the post")
+    wait_for(lambda: not PendingChunk.objects.exists(), timeout=30, what="every chunk to be written")
+    print(f"chunks the broker lost with the worker, re-sent by the sweeper: {lost}")
     print(f"new worker finished the fan-out in {time.monotonic() - started:.1f} s")
     wait_for(lambda: client.hlen("unacked") == 0, timeout=30, what="the redelivered messages to be acked")
 

@@ -24,7 +24,7 @@ from posts.synthetic import posts_generate
 from tests.factories import AccountFactory, PostFactory, bulk_followers
 from tests.helpers import assert_error, feed_ids, timeline_raw
 from timelines import services, tasks
-from timelines.models import StaleTimeline
+from timelines.models import FeedConfig, PendingChunk, StaleTimeline
 from timelines.store import COMPLETE, TimelineStore, timeline_key
 from timelines.views import DEGRADED_HEADER
 
@@ -210,3 +210,27 @@ def test_bulk_loaded_posts_are_not_taken_for_stranded_ones():
     authors = [AccountFactory().id for _ in range(3)]
     assert posts_generate(author_ids=authors, seed=1, posts_per_user=2).ids
     assert pending_ids() == set()
+
+
+def test_a_chunk_whose_message_was_lost_is_sent_again_by_the_sweeper(redis_store, warm_timelines):
+    config = FeedConfig.load()
+    config.fanout_chunk_size = 2
+    config.save()
+    author = AccountFactory()
+    followers = [f.id for f in bulk_followers(author, 5)]
+    warm_timelines(followers)
+    post = PostFactory(author=author)
+    assert tasks.fanout_post.apply(args=[post.id]).get() == 2  # two chunk tasks, run eagerly
+    assert not PendingChunk.objects.exists()  # each chunk cleared its row once written
+
+    # A chunk whose message the broker lost with its worker: recorded, never written.
+    lost = followers[2:4]
+    for user_id in lost:
+        redis_store.remove(key=timeline_key(user_id), post_ids=[post.id])
+    services.fanout_chunk_sent(post_id=post.id, user_ids=lost, queue="fanout")
+    assert services.fanout_sweep(older_than=timedelta(seconds=60)) == []
+    assert PendingChunk.objects.count() == 1  # within its grace period: left alone
+    PendingChunk.objects.update(sent_at=timezone.now() - timedelta(seconds=61))
+    services.fanout_sweep(older_than=timedelta(seconds=60))
+    assert not PendingChunk.objects.exists()
+    assert all(timeline_raw(redis_store, u) == [post.id, COMPLETE] for u in followers)
