@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from graph.models import Account, Block, Mute
+from graph.models import Account, Block
+from graph.selectors import not_blocked_or_muted
 from posts.models import Comment, Like, Post
 
 
@@ -16,16 +17,8 @@ def shown_originals(*, viewer_id: int | None) -> Q:
     a post that is not a share."""
     original_ok = Q(repost_of__deleted_at__isnull=True)
     if viewer_id is not None:
-        original_ok &= ~_blocked_or_muted(viewer_id=viewer_id, author=OuterRef("repost_of__author_id"))
+        original_ok &= not_blocked_or_muted(viewer_id=viewer_id, author=OuterRef("repost_of__author_id"))
     return Q(repost_of__isnull=True) | original_ok
-
-
-def _blocked_or_muted(*, viewer_id: int, author: OuterRef) -> Q:
-    """True for rows whose ``author`` blocked the viewer, was blocked or muted by them."""
-    blocks = Block.objects.filter(
-        Q(blocker_id=viewer_id, blocked_id=author) | Q(blocker_id=author, blocked_id=viewer_id)
-    )
-    return Q(Exists(blocks)) | Q(Exists(Mute.objects.filter(muter_id=viewer_id, muted_id=author)))
 
 
 def post_queryset(*, viewer: Account | None) -> QuerySet[Post]:
@@ -59,4 +52,4 @@ def comment_queryset(*, post: Post, viewer: Account | None) -> QuerySet[Comment]
     qs = Comment.objects.filter(post=post).select_related("author")
     if viewer is None or not viewer.is_authenticated:
         return qs
-    return qs.filter(~_blocked_or_muted(viewer_id=viewer.pk, author=OuterRef("author_id")))
+    return qs.filter(not_blocked_or_muted(viewer_id=viewer.pk, author=OuterRef("author_id")))

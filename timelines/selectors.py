@@ -12,7 +12,8 @@ from django.db import connection, connections, router
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 
 from feedsite.db_router import replica_configured, replica_reads
-from graph.models import Account, Block, FanoutMode, Follow, Mute
+from graph.models import Account, FanoutMode, Follow
+from graph.selectors import not_blocked_or_muted
 from posts.models import Delivery, Post
 from posts.selectors import shown_originals
 from timelines.models import FeedConfig
@@ -136,11 +137,8 @@ def visible_to(*, viewer_id: int) -> Q:
     reads need no per-user sets in Python."""
     author = OuterRef("author_id")
     follows = Follow.objects.filter(follower_id=viewer_id, followee_id=author)
-    blocks = Block.objects.filter(
-        Q(blocker_id=viewer_id, blocked_id=author) | Q(blocker_id=author, blocked_id=viewer_id)
-    )
-    mutes = Mute.objects.filter(muter_id=viewer_id, muted_id=author)
-    return (Q(author_id=viewer_id) | Q(Exists(follows))) & ~Q(Exists(blocks)) & ~Q(Exists(mutes))
+    followed_or_own = Q(author_id=viewer_id) | Q(Exists(follows))
+    return followed_or_own & not_blocked_or_muted(viewer_id=viewer_id, author=author)
 
 
 def _visible_feed_posts(*, viewer_id: int, post_ids: Sequence[int]) -> QuerySet[Post]:
