@@ -19,7 +19,6 @@ from bench.workload import readers_mark_active
 from graph.models import Account, FanoutMode, Follow
 from posts.models import Delivery, Post
 from posts.services import post_create
-from timelines.models import FeedConfig
 from timelines.store import COMPLETE, get_store, timeline_key
 
 TASK_TIMEOUT = 120
@@ -259,9 +258,3 @@ def _check_delivered(probe: Probe) -> None:
     bad = sum(1 for raw in lists if [int(x) for x in raw].count(newest) != 1)
     if bad:
         raise RuntimeError(f"{bad} of {len(lists)} timelines do not hold post {newest} exactly once")
-
-
-def config_for_push(threshold: int) -> None:
-    config = FeedConfig.load()
-    config.celebrity_threshold = threshold
-    config.save()

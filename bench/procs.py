@@ -53,10 +53,6 @@ class Worker:
     def next_done(self, timeout: float) -> TaskDone:
         return self.done.get(timeout=timeout)
 
-    def drain(self) -> None:
-        while not self.done.empty():
-            self.done.get_nowait()
-
 
 def _pump(worker: Worker, ready: threading.Event) -> None:
     for line in worker.process.stdout:
