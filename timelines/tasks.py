@@ -92,6 +92,4 @@ def sweep_fanout() -> int:
 @shared_task(**RETRY_POLICY)
 def fanout_chunk(post_id: int, user_ids: list[int], cap: int, replay: bool = False) -> int:
     """Push one post id into a batch of timelines; ``replay`` forces deduplication."""
-    written = services.timelines_push(post_id=post_id, user_ids=user_ids, cap=cap, replay=replay)
-    services.fanout_chunk_written(post_id=post_id, user_ids=user_ids)
-    return written
+    return services.fanout_chunk_deliver(post_id=post_id, user_ids=user_ids, cap=cap, replay=replay)

@@ -56,7 +56,7 @@ def test_chunk_redelivered_after_dying_mid_way_never_duplicates(redis_store, war
     warm_timelines(ids)
     post = PostFactory(author=author)
     store = get_store()
-    assert store.claim(key=services.fanout_claim_key(post_id=post.id, user_ids=ids))
+    assert store.claim(key=services.fanout_claim_key(post_id=post.id, digest=services.chunk_digest(ids)))
     assert store.push_to_many(keys=[timeline_key(i) for i in ids[:25]], post_id=post.id, cap=800) == 25
 
     assert tasks.fanout_chunk.apply(args=[post.id, ids, 800]).get() == 15
