@@ -15,7 +15,7 @@ from posts.views import posts_data
 from ranking import cursor as ranked_cursor
 from ranking.services import entry_source, ranked_feed_page
 from timelines.models import FeedConfig, FeedMode
-from timelines.services import REDIS_UNAVAILABLE, FeedPage, feed_page, feed_page_from_db
+from timelines.services import feed_page
 
 CURSOR_SCOPE = "feed"
 FLAGS = {"": False, "0": False, "false": False, "1": True, "true": True}
@@ -49,24 +49,16 @@ class FeedViewSet(viewsets.GenericViewSet):
         mode = mode or FeedConfig.cached().default_feed_mode
 
         scores: dict[int, dict] = {}
-        page: FeedPage | None = None
-        degraded = False
         if mode == FeedMode.RANKED:
+            # Degrades on its own when Redis is unavailable (ranking/services.py).
             cursor = ranked_cursor.cursor_decode(request.query_params.get("cursor"))
-            try:
-                ranked = ranked_feed_page(viewer=request.user, cursor=cursor, limit=limit, explain=explain)
-            except REDIS_UNAVAILABLE:
-                # No snapshot store: newest first from PostgreSQL, from the top (README).
-                mode = FeedMode.CHRONOLOGICAL
-                page = feed_page_from_db(viewer=request.user, before_id=None, limit=limit)
-            else:
-                posts, scores, degraded = ranked.posts, ranked.scores, ranked.degraded
-                token = ranked_cursor.cursor_encode(ranked.next_cursor) if ranked.next_cursor else None
-        if mode != FeedMode.RANKED:
-            if page is None:
-                before_id = cursor_decode(scope=CURSOR_SCOPE, request=request)
-                page = feed_page(viewer=request.user, before_id=before_id, limit=limit)
-            posts = page.posts
+            ranked = ranked_feed_page(viewer=request.user, cursor=cursor, limit=limit, explain=explain)
+            posts, scores, degraded = ranked.posts, ranked.scores, ranked.degraded
+            token = ranked_cursor.cursor_encode(ranked.next_cursor) if ranked.next_cursor else None
+        else:
+            before_id = cursor_decode(scope=CURSOR_SCOPE, request=request)
+            page = feed_page(viewer=request.user, before_id=before_id, limit=limit)
+            posts, degraded = page.posts, page.degraded
             token = (
                 cursor_encode(scope=CURSOR_SCOPE, before_id=page.next_before) if page.next_before else None
             )
@@ -85,6 +77,6 @@ class FeedViewSet(viewsets.GenericViewSet):
             link = replace_query_param(request.build_absolute_uri(), "mode", mode)
             link = replace_query_param(link, "cursor", token)
         response = page_response(results=results, next_link=link)
-        if degraded or (page is not None and page.degraded):
+        if degraded:
             response[DEGRADED_HEADER] = "redis-unavailable"
         return response
