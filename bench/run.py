@@ -22,6 +22,14 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def scratch_database_url(suffix: str) -> str:
+    """DATABASE_URL (or the default) with ``suffix`` added to the database name: the scratch
+    database a benchmark or soak recreates, never the one it was pointed at."""
+    base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/feedsite")
+    parsed = urllib.parse.urlparse(base_db)
+    return parsed._replace(path=parsed.path.rstrip("/") + suffix).geturl()
+
+
 def _bench_env(redis_url: str, database_url: str) -> dict[str, str]:
     return {
         **os.environ,
@@ -86,9 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
 
-    base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/feedsite")
-    parsed = urllib.parse.urlparse(base_db)
-    database_url = parsed._replace(path=parsed.path.rstrip("/") + "_bench").geturl()
+    database_url = scratch_database_url("_bench")
     redis_url = os.environ.get("BENCH_REDIS_URL") or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     env = _bench_env(redis_url, database_url)
     os.environ.update(env)

@@ -181,11 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=6)
     args = parser.parse_args(argv)
 
-    from bench.run import _bench_env, _database_recreate
+    from bench.run import _bench_env, _database_recreate, scratch_database_url
 
-    base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/feedsite")
-    parsed = urllib.parse.urlparse(base_db)
-    database_url = parsed._replace(path=parsed.path.rstrip("/") + "_soak").geturl()
+    database_url = scratch_database_url("_soak")
     redis_url = os.environ.get("SOAK_REDIS_URL") or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     env = {**_bench_env(redis_url, database_url), "FEED_THROTTLES": "off", "BENCH_ENDPOINTS": "0"}
     os.environ.update(env)
