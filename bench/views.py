@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from feedsite.pagination import page_limit, page_response
-from posts.views import posts_data
+from posts.serializers import feed_posts_data
 from timelines import selectors
 
 
@@ -37,4 +37,4 @@ class PullFeedView(APIView):
             viewer_id=viewer.id, limit=limit, following_count=viewer.following_count
         )
         posts = selectors.feed_posts_by_ids(viewer_id=viewer.id, post_ids=ids)
-        return page_response(results=posts_data(request, posts), next_link=None)
+        return page_response(results=feed_posts_data(posts), next_link=None)

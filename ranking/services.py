@@ -30,14 +30,14 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from graph.models import Account
-from posts.models import Delivery, Post
+from posts.models import Delivery
 from ranking.base import Candidate, Features, Ranker, ScoredPost, diversify
 from ranking.cursor import RankedCursor
 from ranking.formula import FormulaRanker
 from ranking.selectors import engagement_by_post, viewer_affinity
 from ranking.snapshot import snapshot_breakdowns, snapshot_read, snapshot_save
 from timelines.models import FeedConfig
-from timelines.selectors import FeedEntry, feed_entries_by_ids, feed_posts_by_ids
+from timelines.selectors import FeedEntry, FeedPost, feed_entries_by_ids, feed_posts_by_ids
 from timelines.services import FeedPage, feed_page
 
 
@@ -48,14 +48,14 @@ def get_ranker(config: FeedConfig) -> Ranker:
 
 @dataclass
 class RankedPage:
-    posts: list[Post]
+    posts: list[FeedPost]
     next_cursor: RankedCursor | None
     # entry id -> score breakdown, for explain=1 (ranked entries only)
     scores: dict[int, dict] = field(default_factory=dict)
     degraded: bool = False  # Redis was unavailable: entries came from PostgreSQL alone
 
 
-def entry_source(*, post: Post, viewer_id: int) -> str:
+def entry_source(*, post: FeedPost, viewer_id: int) -> str:
     """Where a feed entry came from: the viewer's own, pushed into their timeline, or pulled
     from a celebrity outbox (the entry's delivery, fixed when it was created)."""
     if post.author_id == viewer_id:
@@ -169,7 +169,7 @@ def _window_page(
     explain: bool,
     ranking: _Ranking | None = None,
 ) -> RankedPage:
-    posts: list[Post] = []
+    posts: list[FeedPost] = []
     served = set(cursor.served)
     while len(posts) < limit and cursor.offset < cursor.length:
         want = limit - len(posts)
@@ -232,7 +232,7 @@ def _rerank_rest(*, viewer: Account, config: FeedConfig, cursor: RankedCursor, e
 
 
 def _finish(
-    *, viewer: Account, cursor: RankedCursor, posts: list[Post], scores: dict[int, dict], limit: int
+    *, viewer: Account, cursor: RankedCursor, posts: list[FeedPost], scores: dict[int, dict], limit: int
 ) -> RankedPage:
     if len(posts) < limit or cursor.offset >= cursor.length:
         # The window is done: the rest of this page, and what follows, in time order below it.
@@ -245,7 +245,7 @@ def _finish(
 
 
 def _below_window(
-    *, viewer: Account, before: int, limit: int, posts: list[Post], scores: dict[int, dict]
+    *, viewer: Account, before: int, limit: int, posts: list[FeedPost], scores: dict[int, dict]
 ) -> RankedPage:
     page = feed_page(viewer=viewer, before_id=before, limit=limit - len(posts))
     next_cursor = RankedCursor(before=page.next_before) if page.next_before is not None else None

@@ -429,7 +429,7 @@ def outbox_rebuild(
 
 @dataclass(frozen=True)
 class FeedPage:
-    posts: list[Post]
+    posts: list  # what the page's ``load`` returns: FeedPost, or FeedEntry for ranking
     next_before: int | None  # cursor for the next page, None on the last page
     degraded: bool = False  # Redis was unavailable: the page came from PostgreSQL alone
 
@@ -494,7 +494,7 @@ def feed_page(
     horizon = max(source.horizon for source in sources)
 
     want = limit + 1  # one extra tells us whether there is a next page
-    posts: list[Post] = []
+    posts: list = []
     candidates = _merge_newest_first(sources, before_id=before_id, horizon=horizon)
     while len(posts) < want:
         missing = want - len(posts)

@@ -10,8 +10,7 @@ from rest_framework.utils.urls import replace_query_param
 
 from feedsite.pagination import cursor_decode, cursor_encode, page_limit, page_response
 from feedsite.schema import PAGE_PARAMETERS, paginated
-from posts.serializers import PostSerializer
-from posts.views import posts_data
+from posts.serializers import PostSerializer, feed_posts_data
 from ranking import cursor as ranked_cursor
 from ranking.services import entry_source, ranked_feed_page
 from timelines.models import FeedConfig, FeedMode
@@ -63,7 +62,7 @@ class FeedViewSet(viewsets.GenericViewSet):
                 cursor_encode(scope=CURSOR_SCOPE, before_id=page.next_before) if page.next_before else None
             )
 
-        results = posts_data(request, posts)
+        results = feed_posts_data(posts)
         if explain:
             for item, post in zip(results, posts, strict=True):
                 item["explain"] = {

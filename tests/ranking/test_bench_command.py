@@ -33,7 +33,7 @@ def test_bench_ranking_reports_numbers_and_cleans_up(tmp_path, redis_store):
     for label, queries in [
         ("ranking step (score + diversity)", 0),
         ("features (2 queries)", 2),
-        ("ranked first page (all of it)", 6),
+        ("ranked first page (all of it)", 5),
         ("ranked later page (snapshot)", 1),
     ]:
         assert results[label]["runs"] == 3
