@@ -66,8 +66,10 @@ def run(
     concurrency: int,
     unique: bool,
     max_requests: int,
+    raw: bool = False,
 ) -> dict:
-    """``unique``: each token is used once (cold timelines); otherwise clients cycle them."""
+    """``unique``: each token is used once (cold timelines); otherwise clients cycle them.
+    ``raw``: include every latency (seconds), so runs can be pooled."""
     parsed = urllib.parse.urlparse(url)
     if not tokens:
         raise ValueError("no tokens")
@@ -87,7 +89,7 @@ def run(
     for _, _, counts in outcomes:
         for status, n in counts.items():
             statuses[str(status)] = statuses.get(str(status), 0) + n
-    return {
+    summary = {
         "path": path,
         "concurrency": concurrency,
         "requests": len(latencies),
@@ -100,6 +102,9 @@ def run(
         "p99_ms": percentile(latencies, 99) * 1000,
         "max_ms": max(latencies, default=float("nan")) * 1000,
     }
+    if raw:
+        summary["latencies"] = latencies
+    return summary
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -111,6 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--unique", action="store_true", help="use each token once")
     parser.add_argument("--max-requests", type=int, default=10**9)
+    parser.add_argument("--raw", action="store_true", help="also print every latency")
     args = parser.parse_args(argv)
     with open(args.tokens) as handle:
         tokens = [line.strip() for line in handle if line.strip()]
@@ -122,6 +128,7 @@ def main(argv: list[str] | None = None) -> None:
         concurrency=args.concurrency,
         unique=args.unique,
         max_requests=args.max_requests,
+        raw=args.raw,
     )
     json.dump(result, sys.stdout)
 

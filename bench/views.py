@@ -26,15 +26,17 @@ class PingView(APIView):
 class PullFeedView(APIView):
     """Pure fan-out-on-read: the page's ids from one SQL query over the follow graph (the
     project's PostgreSQL-only feed, with its per-viewer plan and indexes), then the same
-    loading and rendering as ``GET /api/feed/``. No Redis."""
+    loading and rendering as ``GET /api/feed/``. No Redis. ``?plan=per-author`` holds it to
+    the per-author plan, which the planner must use once followees' posts are sparse."""
 
     permission_classes = [IsAuthenticated]
 
     def get(self, request: Request) -> Response:
         limit = page_limit(request)
         viewer = request.user
+        per_author = True if request.query_params.get("plan") == "per-author" else None
         ids = selectors.feed_post_ids_from_db(
-            viewer_id=viewer.id, limit=limit, following_count=viewer.following_count
+            viewer_id=viewer.id, limit=limit, following_count=viewer.following_count, per_author=per_author
         )
         posts = selectors.feed_posts_by_ids(viewer_id=viewer.id, post_ids=ids)
         return page_response(results=feed_posts_data(posts), next_link=None)

@@ -314,16 +314,20 @@ def feed_post_ids_from_db(
     before_id: int | None = None,
     delivery: str | None = None,
     following_count: int | None = None,
+    per_author: bool | None = None,
 ) -> list[int]:
     """Ids of the viewer's feed computed from PostgreSQL alone, newest first: rebuilds and
     scrolling past the cached window. Picks the plan whose cost does not grow with the size
     of the posts table for viewers who follow quiet accounts (the pure-pull trap). Pass the
-    viewer's ``following_count`` when you have it, to save looking it up."""
-    if following_count is None:
+    viewer's ``following_count`` when you have it, to save looking it up. ``per_author``
+    forces a plan (True: per author, False: the backward walk); None chooses."""
+    if per_author is None and following_count is None:
         following_count = (
             Account.objects.filter(id=viewer_id).values_list("following_count", flat=True).first() or 0
         )
-    sql = _DENSE_FEED_SQL if following_count > PER_AUTHOR_SCAN_MAX_FOLLOWEES else _PER_AUTHOR_FEED_SQL
+    if per_author is None:
+        per_author = following_count <= PER_AUTHOR_SCAN_MAX_FOLLOWEES
+    sql = _PER_AUTHOR_FEED_SQL if per_author else _DENSE_FEED_SQL
     params = {"viewer": viewer_id, "limit": limit, "before": before_id, "delivery": delivery}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -73,6 +73,15 @@ def test_both_plans_match_the_definition(random_network, monkeypatch, plan_limit
                 viewer_id=viewer.id, before_id=before_id, limit=limit, delivery=delivery
             )
             assert got == expected_ids(viewer, before_id=before_id, delivery=delivery, limit=limit)
+            forced = selectors.feed_post_ids_from_db(  # the same plan, asked for by name
+                viewer_id=viewer.id,
+                before_id=before_id,
+                limit=limit,
+                delivery=delivery,
+                following_count=20_000 if plan_limit else 0,  # alone, would pick the other plan
+                per_author=plan_limit > 0,
+            )
+            assert forced == got
 
 
 @pytest.mark.parametrize(("page", "batch"), [(10, 3), (4, 4), (11, 5), (10_000, 1000)])
