@@ -54,7 +54,7 @@ TIMELINE_WRITES = Counter(
 FANOUT_CHUNKS = Counter("feedsite_fanout_chunks_total", "Fan-out chunk tasks completed.")
 FANOUT_RECIPIENTS = Counter(
     "feedsite_fanout_recipients_total",
-    "Followers a push-mode post was sent to (active readers only; inactive ones are skipped).",
+    "Followers a push-mode post was sent to (all of them: those without a timeline cost a no-op LPUSHX).",
 )
 FANOUT_TASK_WAIT = Histogram(
     "feedsite_fanout_task_wait_seconds",

@@ -11,6 +11,7 @@ from tests.factories import AccountFactory, token_for
 from tests.redis_cluster import LocalRedisCluster
 from timelines import local_cache
 from timelines.models import FeedConfig
+from timelines.services import timeline_ttl_ms
 from timelines.store import TimelineStore, get_store, timeline_key
 
 
@@ -92,15 +93,17 @@ def client_for(db) -> Callable[[Account], APIClient]:
 @pytest.fixture
 def warm_timelines(redis_store: TimelineStore) -> Callable[[Iterable[int]], None]:
     """Give users built (empty, complete) timelines and a recent read, as active readers have,
-    so fan-out has somewhere to push. Fan-out never creates a timeline and skips inactive
-    readers; a read rebuilds a missing one."""
+    so fan-out has somewhere to push. Fan-out never creates a timeline; a read rebuilds a
+    missing one."""
 
     def warm(user_ids: Iterable[int]) -> None:
         user_ids = list(user_ids)
-        Account.objects.filter(id__in=user_ids).update(last_feed_read_at=timezone.now())
+        now = timezone.now()
+        Account.objects.filter(id__in=user_ids).update(last_feed_read_at=now)
+        ttl_ms = timeline_ttl_ms(FeedConfig.load(), last_read=now)
         for user_id in user_ids:
             key = timeline_key(user_id)
             redis_store.rebuild_begin(key=key)
-            redis_store.rebuild_finish(key=key, post_ids=[], cap=800, complete=True)
+            redis_store.rebuild_finish(key=key, post_ids=[], cap=800, complete=True, ttl_ms=ttl_ms)
 
     return warm

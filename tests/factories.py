@@ -49,7 +49,7 @@ def token_for(account: Account) -> str:
 
 def bulk_followers(author: Account, count: int, prefix: str = "f", active: bool = True) -> list[Account]:
     """Many followers at once (bulk inserts; counts kept exact), for fan-out tests. ``active``
-    followers read their feed just now, so fan-out does not skip them as inactive."""
+    followers read their feed just now, as readers whose timelines are kept do."""
     read_at = timezone.now() if active else None
     accounts = Account.objects.bulk_create(
         Account(username=f"{prefix}{author.pk}_{i}", password="!", last_feed_read_at=read_at)

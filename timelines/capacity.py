@@ -37,7 +37,7 @@ class Assumptions:
     posts_per_day: float
     avg_follows: float
     threshold: int
-    active_share: float  # users who read within the inactive window: fan-out writes only theirs
+    active_share: float  # users who read within the inactive window: only they have timelines
     reads_per_active_user_per_day: float
     timeline_length: int
     peak_factor: float  # peak / daily mean, for writes and reads
@@ -54,6 +54,7 @@ class Estimate:
     push_edge_share: float
     fanout_writes_per_s: float
     fanout_writes_per_s_peak: float
+    fanout_recipients_per_s_peak: float  # LPUSHX sent, active or not
     workers: int
     timeline_memory_gb: float
     outbox_memory_gb: float
@@ -97,15 +98,18 @@ def capacity_estimate(
     pull_accounts, push_share = follower_split(
         users=a.users, avg_follows=a.avg_follows, zipf_exponent=a.zipf_exponent, threshold=threshold
     )
-    # Every post goes to its author's push-mode audience that is active; authors post alike.
-    writes = a.posts_per_day / 86_400 * a.avg_follows * push_share * a.active_share
+    # Every post goes to its author's whole push-mode audience (authors post alike): one LPUSHX
+    # per follower, which writes only the timelines of active readers (the others expired).
+    # Workers and Redis pay per follower; a no-op LPUSHX costs Redis less, counted in full.
+    recipients_peak = a.posts_per_day / 86_400 * a.avg_follows * push_share * a.peak_factor
+    writes = recipients_peak / a.peak_factor * a.active_share
     peak = writes * a.peak_factor
-    workers = math.ceil(peak / measured.fanout_inserts_per_s_per_worker)
+    workers = math.ceil(recipients_peak / measured.fanout_inserts_per_s_per_worker)
     entries = a.users * a.active_share * a.timeline_length
     timeline_gb = entries * measured.bytes_per_entry / 1e9
     outbox_gb = pull_accounts * a.timeline_length * measured.bytes_per_entry / 1e9
     memory_shards = math.ceil((timeline_gb + outbox_gb) / a.shard_memory_gb)
-    write_shards = math.ceil(peak / (measured.redis_lpush_per_s * a.shard_write_share))
+    write_shards = math.ceil(recipients_peak / (measured.redis_lpush_per_s * a.shard_write_share))
     reads_peak = a.users * a.active_share * a.reads_per_active_user_per_day / 86_400 * a.peak_factor
     pulled = a.avg_follows * (1 - push_share)  # expected pull-mode followees a reader merges
     return Estimate(
@@ -114,6 +118,7 @@ def capacity_estimate(
         push_edge_share=push_share,
         fanout_writes_per_s=writes,
         fanout_writes_per_s_peak=peak,
+        fanout_recipients_per_s_peak=recipients_peak,
         workers=workers,
         timeline_memory_gb=timeline_gb,
         outbox_memory_gb=outbox_gb,

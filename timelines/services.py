@@ -25,7 +25,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import redis
 from django.db.models import Q
@@ -46,31 +46,26 @@ REBUILD_ATTEMPTS = 3
 REDIS_UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 # A reader's last_feed_read_at is written at most this often (one UPDATE an hour per reader).
 ACTIVITY_RESOLUTION = timedelta(hours=1)
-# Fan-out counts a follower as active this much longer than readers do, so clock skew between
-# hosts can never make fan-out skip a reader whose next read would trust their timeline.
-ACTIVITY_SLACK = timedelta(hours=1)
-# Expiries get up to this fraction added at random, so lists built together expire apart.
+# Expiries are jittered by up to this fraction, so lists built together expire apart.
 EXPIRY_JITTER = 0.1
 
 
-def _jittered_ms(duration: timedelta) -> int:
-    return int(duration.total_seconds() * 1000 * (1 + EXPIRY_JITTER * random.random()))
-
-
-def timeline_ttl_ms(config: FeedConfig) -> int:
-    """A timeline outlives its reader's last read by the inactivity period (plus the stamp's
-    resolution): an inactive user's timeline expires, and fan-out has stopped writing it."""
-    return _jittered_ms(timedelta(days=config.inactive_days) + ACTIVITY_RESOLUTION)
+def timeline_ttl_ms(config: FeedConfig, *, last_read: datetime | None) -> int:
+    """How long a reader's timeline may live from now: it expires within ``inactive_days`` of
+    their last recorded read (``last_feed_read_at``), jittered downwards, so fan-out (LPUSHX,
+    which never creates a list) cannot write the timeline of a reader inactive that long.
+    0 or less when that moment has passed (or they never read): the list must not be kept."""
+    if last_read is None:
+        return 0
+    window = timedelta(days=config.inactive_days) * (1 - EXPIRY_JITTER * random.random())
+    return int((last_read + window - timezone.now()).total_seconds() * 1000)
 
 
 def outbox_ttl_ms(config: FeedConfig) -> int:
-    """A quiet author's outbox expires after the same period; each new post extends it."""
-    return _jittered_ms(timedelta(days=config.inactive_days))
-
-
-def fanout_active_since(config: FeedConfig) -> timezone.datetime:
-    """Fan-out writes the timelines of followers who read their feed since then."""
-    return timezone.now() - timedelta(days=config.inactive_days) - ACTIVITY_SLACK
+    """A quiet author's outbox expires after the inactivity period, plus up to 10 % at random;
+    each new post extends it."""
+    seconds = timedelta(days=config.inactive_days).total_seconds()
+    return int(seconds * 1000 * (1 + EXPIRY_JITTER * random.random()))
 
 
 # -- write path ----------------------------------------------------------------------------
@@ -130,13 +125,12 @@ def fanout_start(*, post_id: int) -> FanoutPlan | None:
     own = store.insert(key=timeline_key(post.author_id), post_ids=[post_id], cap=config.timeline_length)
     metrics.TIMELINE_WRITES.labels(kind="own").inc(own or 0)
     fanout_stats_record(posts=1)
-    batches = selectors.follower_id_batches(
-        author_id=post.author_id,
-        batch_size=config.fanout_chunk_size,
-        active_since=fanout_active_since(config),
-    )
+    # Every follower: LPUSHX skips those without a timeline, and a timeline expires within
+    # inactive_days of its reader's last read (timeline_ttl_ms), so inactive readers cost
+    # Redis a no-op each and PostgreSQL nothing.
+    batches = selectors.follower_id_batches(author_id=post.author_id, batch_size=config.fanout_chunk_size)
     queue = selectors.fanout_queue(delivery=post.delivery, audience=post.author.followers_count)
-    logger.info("fanout %s: push to active followers of %s", post_id, post.author_id, extra=log)
+    logger.info("fanout %s: push to followers of %s", post_id, post.author_id, extra=log)
     return FanoutPlan(
         post_id=post_id, cap=config.timeline_length, follower_batches=batches, queue=queue, replay=replay
     )
@@ -311,9 +305,10 @@ def _rebuild(
     key: str,
     kind: str,
     fetch_ids: Callable[[int], list[int]],
+    ttl_ms: Callable[[], int],
     cap: int | None,
     force: bool,
-    config: FeedConfig | None,
+    config: FeedConfig,
 ) -> CachedList:
     """Rebuild one list from PostgreSQL without losing posts fanned out meanwhile, once
     however many readers ask at the same moment (single flight).
@@ -325,16 +320,17 @@ def _rebuild(
     then serve PostgreSQL's answer uncached rather than pile onto the database and the key.
     If the list vanishes mid-way (Redis flushed), those fan-outs were dropped, so we start
     over; after a few tries we serve PostgreSQL's answer uncached. ``force`` drops the cached
-    list first (repairs: ``rebuild_timelines``).
+    list first (repairs: ``rebuild_timelines``). ``ttl_ms`` gives the list's expiry, asked
+    when it is written; a list whose expiry has already passed (the timeline of a reader
+    inactive for ``inactive_days``) is served uncached and never written.
     """
-    config = config or FeedConfig.load()
     cap = config.timeline_length if cap is None else cap
-    ttl_ms = timeline_ttl_ms(config) if kind == "timeline" else outbox_ttl_ms(config)
     wait_ms = config.rebuild_wait_ms
     store = get_store()
     if force:
         store.discard(key=key)
-    for _ in range(REBUILD_ATTEMPTS):
+    attempts = REBUILD_ATTEMPTS if ttl_ms() > 0 else 0
+    for _ in range(attempts):
         if not store.rebuild_begin(key=key):
             state, cached = _await_rebuild(key=key, wait_ms=wait_ms)
             if cached is not None:
@@ -345,8 +341,8 @@ def _rebuild(
             break  # still being rebuilt after wait_ms: do not pile on
         started = time.perf_counter()
         ids, complete = _fetch(fetch_ids, cap)
-        if store.rebuild_finish(key=key, post_ids=ids, cap=cap, complete=complete):
-            store.touch(key=key, ttl_ms=ttl_ms)
+        # The expiry is set in the same script as the list, so no crash leaves it unset.
+        if store.rebuild_finish(key=key, post_ids=ids, cap=cap, complete=complete, ttl_ms=ttl_ms()):
             seconds = time.perf_counter() - started
             metrics.TIMELINE_REBUILDS.labels(kind=kind, outcome="built").inc()
             metrics.TIMELINE_REBUILD_SECONDS.labels(kind=kind).observe(seconds)
@@ -367,11 +363,12 @@ def _rebuild(
             return CachedList(ids=ids, complete=complete)
     ids, complete = _fetch(fetch_ids, cap)
     metrics.TIMELINE_REBUILDS.labels(kind=kind, outcome="uncached").inc()
-    logger.warning(
-        "served %s from PostgreSQL uncached: it is being rebuilt elsewhere or keeps vanishing",
-        key,
-        extra={"event": "rebuild_uncached", "key": key, "kind": kind},
-    )
+    if attempts:
+        logger.warning(
+            "served %s from PostgreSQL uncached: it is being rebuilt elsewhere or keeps vanishing",
+            key,
+            extra={"event": "rebuild_uncached", "key": key, "kind": kind},
+        )
     return CachedList(ids=ids, complete=complete)
 
 
@@ -400,28 +397,55 @@ def _await_rebuild(*, key: str, wait_ms: int) -> tuple[ListState, CachedList | N
 
 
 def timeline_rebuild(
-    *, user_id: int, cap: int | None = None, force: bool = False, config: FeedConfig | None = None
+    *,
+    user_id: int,
+    last_read: datetime | None,
+    cap: int | None = None,
+    force: bool = False,
+    config: FeedConfig | None = None,
 ) -> CachedList:
-    """Rebuild a home timeline: the newest pushed posts of the user and their followees."""
+    """Rebuild a home timeline: the newest pushed posts of the user and their followees.
+    ``last_read`` is the user's ``last_feed_read_at``, which bounds the timeline's expiry
+    (timeline_ttl_ms): a user who has not read for ``inactive_days`` gets no cached timeline."""
+    config = config or FeedConfig.load()
 
     def fetch(limit: int) -> list[int]:
         return selectors.feed_post_ids_from_db(viewer_id=user_id, limit=limit, delivery=Delivery.PUSH)
 
+    def ttl_ms() -> int:
+        return timeline_ttl_ms(config, last_read=last_read)
+
     key = timeline_key(user_id)
-    return _rebuild(key=key, kind="timeline", fetch_ids=fetch, cap=cap, force=force, config=config)
+    return _rebuild(
+        key=key, kind="timeline", fetch_ids=fetch, ttl_ms=ttl_ms, cap=cap, force=force, config=config
+    )
+
+
+def timeline_repair(*, user_id: int, last_read: datetime | None, config: FeedConfig) -> bool:
+    """Replace a cached timeline with PostgreSQL's answer (``rebuild_timelines``). Returns
+    whether it is cached afterwards: the timeline of a reader inactive for ``inactive_days``
+    is dropped instead, as its expiry would have dropped it (timeline_ttl_ms)."""
+    timeline_rebuild(user_id=user_id, last_read=last_read, force=True, config=config)
+    return get_store().state(timeline_key(user_id)) is ListState.BUILT
 
 
 def outbox_rebuild(
     *, author_id: int, cap: int | None = None, force: bool = False, config: FeedConfig | None = None
 ) -> CachedList:
     """Rebuild an author's outbox: their newest pull-delivered posts."""
+    config = config or FeedConfig.load()
 
     def fetch(limit: int) -> list[int]:
         return selectors.author_post_ids(author_id=author_id, delivery=Delivery.PULL, limit=limit)
 
+    def ttl_ms() -> int:
+        return outbox_ttl_ms(config)
+
     key = outbox_key(author_id)
     local_cache.outboxes.invalidate(key)
-    return _rebuild(key=key, kind="outbox", fetch_ids=fetch, cap=cap, force=force, config=config)
+    return _rebuild(
+        key=key, kind="outbox", fetch_ids=fetch, ttl_ms=ttl_ms, cap=cap, force=force, config=config
+    )
 
 
 # -- read path -----------------------------------------------------------------------------
@@ -488,9 +512,10 @@ def feed_page(
     config = FeedConfig.cached()
     seen = _reader_seen(viewer=viewer, config=config)
     pull_ids = selectors.pull_author_ids(viewer=viewer)
-    sources = _read_sources(viewer_id=viewer.id, pull_author_ids=pull_ids, config=config)
+    sources = _read_sources(viewer=viewer, pull_author_ids=pull_ids, config=config)
     if seen:
-        get_store().touch(key=timeline_key(viewer.id), ttl_ms=timeline_ttl_ms(config))
+        ttl_ms = timeline_ttl_ms(config, last_read=viewer.last_feed_read_at)
+        get_store().touch(key=timeline_key(viewer.id), ttl_ms=ttl_ms)
     horizon = max(source.horizon for source in sources)
 
     want = limit + 1  # one extra tells us whether there is a next page
@@ -527,11 +552,11 @@ def feed_page(
 
 def _reader_seen(*, viewer: Account, config: FeedConfig) -> bool:
     """Record that the viewer reads their feed, at most once per ACTIVITY_RESOLUTION; returns
-    True when it did (the caller then extends the timeline's expiry).
+    True when it did (the caller then extends the timeline's expiry from the new stamp).
 
-    A reader back after ``inactive_days`` was skipped by fan-out meanwhile, so a timeline
-    Redis may still hold for them can miss posts: it is dropped, before the new stamp makes
-    fan-out write to them again, and the read below rebuilds it from PostgreSQL."""
+    A reader back after ``inactive_days`` should have no timeline left (timeline_ttl_ms); one
+    whose expiry was set under a longer window (``inactive_days`` lowered since) is dropped
+    here all the same, and the read below rebuilds it from PostgreSQL."""
     now = timezone.now()
     last = viewer.last_feed_read_at
     if last is not None and now - last < ACTIVITY_RESOLUTION:
@@ -543,11 +568,11 @@ def _reader_seen(*, viewer: Account, config: FeedConfig) -> bool:
     return True
 
 
-def _read_sources(*, viewer_id: int, pull_author_ids: Sequence[int], config: FeedConfig) -> list[CachedList]:
+def _read_sources(*, viewer: Account, pull_author_ids: Sequence[int], config: FeedConfig) -> list[CachedList]:
     """The viewer's timeline and the outboxes they pull, in that order: outboxes from this
     process's short-lived copy when it has them, the rest in one Redis round trip, and any
     missing list rebuilt (once, however many readers want it at the same moment)."""
-    keys = [timeline_key(viewer_id)] + [outbox_key(a) for a in pull_author_ids]
+    keys = [timeline_key(viewer.id)] + [outbox_key(a) for a in pull_author_ids]
     sources: list[CachedList | None] = [None] * len(keys)
     wanted = [0]
     for index in range(1, len(keys)):
@@ -562,7 +587,9 @@ def _read_sources(*, viewer_id: int, pull_author_ids: Sequence[int], config: Fee
         metrics.TIMELINE_READS.labels(kind=kind, result="miss" if source is None else "hit").inc()
         if source is None:
             if index == 0:
-                source = timeline_rebuild(user_id=viewer_id, config=config)
+                source = timeline_rebuild(
+                    user_id=viewer.id, last_read=viewer.last_feed_read_at, config=config
+                )
             else:
                 source = outbox_rebuild(author_id=pull_author_ids[index - 1], config=config)
         if index and config.outbox_cache_ms:

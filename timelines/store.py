@@ -252,10 +252,11 @@ redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1
 """
 
-# KEYS[1] list; ARGV[1] cap; ARGV[2] complete (1/0); ARGV[3..] ids from PostgreSQL.
-# Writes the union of the ids and whatever fan-out added since the rebuild began. Returns 0
-# without writing if the list vanished meanwhile (flushed): fan-outs since then were dropped,
-# so the ids may be stale and the caller must start over.
+# KEYS[1] list; ARGV[1] cap; ARGV[2] complete (1/0); ARGV[3] ttl in ms; ARGV[4..] ids from
+# PostgreSQL. Writes the union of the ids and whatever fan-out added since the rebuild began,
+# expiring in ttl ms (at once if ttl <= 0). Returns 0 without writing if the list vanished
+# meanwhile (flushed): fan-outs since then were dropped, so the ids may be stale and the
+# caller must start over.
 _REBUILD_FINISH_LUA = (
     _LUA_HELPERS
     + """
@@ -263,12 +264,12 @@ local key = KEYS[1]
 if redis.call('EXISTS', key) == 0 then return 0 end
 local cap, complete = tonumber(ARGV[1]), ARGV[2] == '1'
 local items = read_list(key)
-local new = sorted_args(3, -1, 0)
+local new = sorted_args(4, -1, 0)
 local out = merge_desc(items, new, 0)
 local marker = nil
 if complete then marker = 0 end
 write_list(key, out, marker, cap)
-redis.call('PERSIST', key)
+redis.call('PEXPIRE', key, ARGV[3])
 return 1
 """
 )
@@ -366,8 +367,12 @@ class TimelineStore:
     def rebuild_begin(self, *, key: str) -> bool:
         return bool(self._rebuild_begin(keys=[key], args=[BUILDING_TTL_MS]))
 
-    def rebuild_finish(self, *, key: str, post_ids: Sequence[int], cap: int, complete: bool) -> bool:
-        args = [cap, 1 if complete else 0, *post_ids]
+    def rebuild_finish(
+        self, *, key: str, post_ids: Sequence[int], cap: int, complete: bool, ttl_ms: int
+    ) -> bool:
+        """Write a rebuilt list (see _REBUILD_FINISH_LUA), expiring ``ttl_ms`` from now: every
+        list is created with an expiry, in the same script."""
+        args = [cap, 1 if complete else 0, ttl_ms, *post_ids]
         return bool(self._rebuild_finish(keys=[key], args=args))
 
     def touch(self, *, key: str, ttl_ms: int) -> bool:

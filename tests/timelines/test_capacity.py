@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -40,7 +41,11 @@ def test_estimate_arithmetic_without_celebrities():
     # 100 posts/s x 100 followers x half of them active; peak twice that.
     assert e.fanout_writes_per_s == pytest.approx(5_000)
     assert e.fanout_writes_per_s_peak == pytest.approx(10_000)
+    # Workers and Redis send one LPUSHX per follower, active or not.
+    assert e.fanout_recipients_per_s_peak == pytest.approx(20_000)
     assert e.workers == 1
+    slower = dataclasses.replace(MEASURED, fanout_inserts_per_s_per_worker=15_000)
+    assert capacity_estimate(assumptions=ASSUME, measured=slower).workers == 2  # 20,000 / 15,000
     assert e.timeline_memory_gb == pytest.approx(500_000 * 800 * 10 / 1e9)  # 4 GB
     assert (e.shards_for_memory, e.shards_for_writes, e.shards) == (4, 1, 4)
     assert e.feed_reads_per_s_peak == pytest.approx(100)  # 500,000 x 8.64 / 86,400 x 2

@@ -41,7 +41,7 @@ class RecordingStore(ClusterTimelineStore):
 def build(store: TimelineStore, keys) -> None:
     for key in keys:
         store.rebuild_begin(key=key)
-        store.rebuild_finish(key=key, post_ids=[], cap=800, complete=True)
+        store.rebuild_finish(key=key, post_ids=[], cap=800, complete=True, ttl_ms=3_600_000)
 
 
 def test_cluster_nodes_setting_selects_the_cluster_client(redis_store, redis_cluster):

@@ -47,7 +47,7 @@ def store_on(cluster: LocalRedisCluster, *, replica_acks: int) -> ClusterTimelin
 
 def build_empty(store: ClusterTimelineStore, key: str) -> None:
     store.rebuild_begin(key=key)
-    assert store.rebuild_finish(key=key, post_ids=[], cap=800, complete=True)
+    assert store.rebuild_finish(key=key, post_ids=[], cap=800, complete=True, ttl_ms=3_600_000)
 
 
 def fail_over(cluster: LocalRedisCluster, master: int, replica: int) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
@@ -15,7 +17,7 @@ from graph.services import follow_create, follow_delete
 from posts.models import Delivery, Post
 from tests.factories import AccountFactory, PostFactory, bulk_followers
 from tests.helpers import feed_ids, outbox_raw, timeline_raw
-from timelines import local_cache, selectors, services
+from timelines import local_cache, services
 from timelines.models import FeedConfig
 from timelines.store import COMPLETE, outbox_key, timeline_key
 
@@ -28,52 +30,131 @@ def read_at(account: Account, when) -> None:
     Account.objects.filter(pk=account.pk).update(last_feed_read_at=when)
 
 
-def test_fanout_skips_inactive_readers_whose_next_read_rebuilds(
+@pytest.fixture
+def latest_expiry(monkeypatch):
+    """No jitter: every timeline gets the latest expiry the rule allows (jitter only shortens)."""
+    monkeypatch.setattr(services.random, "random", lambda: 0.0)
+
+
+def test_timeline_ttl_ends_within_inactive_days_of_the_last_read(monkeypatch):
+    config = FeedConfig(inactive_days=7)
+    last_read = timezone.now() - timedelta(days=2)
+    # Jitter moves the expiry earlier, never later: between 90% and 100% of the window.
+    for jitter, days in ((0.0, 7), (0.999999, 6.3)):
+        monkeypatch.setattr(services.random, "random", lambda jitter=jitter: jitter)
+        ttl = services.timeline_ttl_ms(config, last_read=last_read)
+        assert (days - 2) * DAY_MS - 60_000 < ttl <= (days - 2) * DAY_MS + 100
+    # A reader past the window, or who never read, may not have a timeline at all.
+    assert services.timeline_ttl_ms(config, last_read=timezone.now() - timedelta(days=7, seconds=1)) <= 0
+    assert services.timeline_ttl_ms(config, last_read=None) <= 0
+
+
+def test_feed_reads_keep_the_timeline_within_inactive_days_of_the_recorded_read(
+    redis_store, client_for, latest_expiry
+):
+    call_command("feed_config", inactive_days=3)
+    reader, friend = AccountFactory.create_batch(2)
+    follow_create(follower=reader, followee=friend)
+    post = PostFactory(author=friend)
+    key = timeline_key(reader.id)
+    assert feed_ids(client_for(reader)) == [post.id]  # stamped now, timeline built
+    assert 3 * DAY_MS - 60_000 < redis_store.client.pttl(key) <= 3 * DAY_MS
+
+    # Reads within the hour neither rewrite the stamp nor touch the expiry...
+    read_at(reader, timezone.now() - timedelta(minutes=50))
+    redis_store.client.pexpire(key, 60_000)
+    assert feed_ids(client_for(reader)) == [post.id]
+    assert redis_store.client.pttl(key) <= 60_000
+    # ...and one that finds the timeline gone rebuilds it expiring 3 days after the recorded
+    # read (50 minutes ago), not after this one.
+    redis_store.client.delete(key)
+    assert feed_ids(client_for(reader)) == [post.id]
+    bound = 3 * DAY_MS - 50 * 60_000
+    assert bound - 60_000 < redis_store.client.pttl(key) <= bound
+    # A read an hour after the stamp writes a new one and extends the expiry from it.
+    read_at(reader, timezone.now() - timedelta(hours=2))
+    assert feed_ids(client_for(reader)) == [post.id]
+    assert 3 * DAY_MS - 60_000 < redis_store.client.pttl(key) <= 3 * DAY_MS
+
+
+def test_a_timeline_expires_inactive_days_after_the_last_read_and_fanout_never_recreates_it(
+    redis_store, run_commit_hooks, client_for, latest_expiry
+):
+    """The property of issue 4 end to end, with Redis doing the expiring: fan-out writes the
+    timeline while its reader is within ``inactive_days`` of their last read, not after."""
+    call_command("feed_config", inactive_days=1)
+    author = AccountFactory()
+    (reader,) = bulk_followers(author, 1)
+    read_at(reader, timezone.now() - timedelta(days=1) + timedelta(seconds=2))
+    call_command("rebuild_timelines", "--user", str(reader.id), stdout=StringIO())  # built now
+    key = timeline_key(reader.id)
+    ttl = redis_store.client.pttl(key)
+    assert 0 < ttl <= 2_000  # one day after the read, not one day after the rebuild
+    with run_commit_hooks():
+        first = PostFactory(author=author)
+    assert timeline_raw(redis_store, reader.id) == [first.id, COMPLETE]  # still active: written
+
+    time.sleep(ttl / 1000 + 0.05)
+    assert not redis_store.client.exists(key)  # a day without reading: gone
+    with run_commit_hooks():
+        second = PostFactory(author=author)
+    assert not redis_store.client.exists(key)  # fan-out (LPUSHX) does not bring it back
+
+    # Back: the feed is rebuilt from PostgreSQL, with the post fan-out did not write.
+    assert feed_ids(client_for(reader)) == [second.id, first.id]
+    assert DAY_MS - 60_000 < redis_store.client.pttl(key) <= DAY_MS
+    with run_commit_hooks():
+        third = PostFactory(author=author)
+    assert timeline_raw(redis_store, reader.id) == [third.id, second.id, first.id, COMPLETE]
+
+
+def test_readers_without_a_timeline_cost_fanout_nothing_and_read_a_full_feed(
     redis_store, warm_timelines, run_commit_hooks, client_for
 ):
     author = AccountFactory()
     active, inactive, never = bulk_followers(author, 3)
-    warm_timelines([active.id, inactive.id, never.id])  # all three have a timeline in Redis
-    read_at(inactive, timezone.now() - timedelta(days=8))
-    Account.objects.filter(pk=never.pk).update(last_feed_read_at=None)
-
-    # The follower query itself leaves the inactive ones out: their ids are never sent.
-    since = services.fanout_active_since(FeedConfig.load())
-    batches = list(selectors.follower_id_batches(author_id=author.id, batch_size=10, active_since=since))
-    assert batches == [[active.id]]
-
+    warm_timelines([active.id])
+    read_at(inactive, timezone.now() - timedelta(days=8))  # their timeline expired long ago
+    read_at(never, None)
     with run_commit_hooks():
         post = PostFactory(author=author)
     assert timeline_raw(redis_store, active.id) == [post.id, COMPLETE]
-    assert timeline_raw(redis_store, inactive.id) == [COMPLETE]  # stale: fan-out skipped it
-    assert timeline_raw(redis_store, never.id) == [COMPLETE]
-
-    # Back after a week: the stale timeline is dropped and rebuilt from PostgreSQL.
+    assert timeline_raw(redis_store, inactive.id) == []
+    assert timeline_raw(redis_store, never.id) == []
     assert feed_ids(client_for(inactive)) == [post.id]
     assert feed_ids(client_for(never)) == [post.id]
     inactive.refresh_from_db()
     assert timezone.now() - inactive.last_feed_read_at < timedelta(seconds=5)
-    # Active again: the next post is pushed to them.
     with run_commit_hooks():
         second = PostFactory(author=author)
-    assert timeline_raw(redis_store, inactive.id)[:1] == [second.id]
+    assert timeline_raw(redis_store, inactive.id)[:1] == [second.id]  # active again: written
 
 
-def test_inactive_days_knob_applies_to_the_next_fanout(redis_store, warm_timelines, run_commit_hooks):
+def test_lowering_inactive_days_applies_to_expiries_set_from_then_on(
+    redis_store, warm_timelines, run_commit_hooks, client_for, latest_expiry
+):
     author = AccountFactory()
     (follower,) = bulk_followers(author, 1)
-    warm_timelines([follower.id])
-    read_at(follower, timezone.now() - timedelta(days=3))
-    with run_commit_hooks():
-        first = PostFactory(author=author)
-    assert timeline_raw(redis_store, follower.id) == [first.id, COMPLETE]  # 3 days < 7
+    warm_timelines([follower.id])  # expires 7 days after this read
+    key = timeline_key(follower.id)
     call_command("feed_config", inactive_days=2)
+    assert redis_store.client.pttl(key) > 6 * DAY_MS  # an expiry set before is kept...
+    read_at(follower, timezone.now() - timedelta(hours=2))
+    feed_ids(client_for(follower))
+    assert 2 * DAY_MS - 60_000 < redis_store.client.pttl(key) <= 2 * DAY_MS  # ...until the next stamp
+
+    # A reader back after the new window whose timeline outlived it (its expiry was set under
+    # the old one, and fan-out kept writing it) gets it dropped and rebuilt on their read.
+    read_at(follower, timezone.now() - timedelta(days=3))
+    redis_store.client.pexpire(key, 5 * DAY_MS)
+    redis_store.client.rpush(key, 999_999)  # anything it holds is thrown away, not trusted
     with run_commit_hooks():
-        PostFactory(author=author)
-    assert timeline_raw(redis_store, follower.id) == [first.id, COMPLETE]  # 3 days > 2 (+1 h slack)
+        post = PostFactory(author=author)
+    assert feed_ids(client_for(follower)) == [post.id]
+    assert timeline_raw(redis_store, follower.id) == [post.id, COMPLETE]
 
 
-def test_timelines_and_outboxes_expire_after_the_inactivity_period(redis_store, run_commit_hooks, client_for):
+def test_outboxes_expire_after_the_inactivity_period(redis_store, run_commit_hooks, client_for):
     call_command("feed_config", celebrity_threshold=1, inactive_days=3)
     reader, celebrity = AccountFactory.create_batch(2)
     follow_create(follower=reader, followee=celebrity)
@@ -83,22 +164,12 @@ def test_timelines_and_outboxes_expire_after_the_inactivity_period(redis_store, 
     assert post.delivery == Delivery.PULL
     outbox_ttl = redis_store.client.pttl(outbox_key(celebrity.id))
     assert 3 * DAY_MS * 0.99 < outbox_ttl <= 3 * DAY_MS * 1.1  # jittered, up to +10%
-
     assert feed_ids(client_for(reader)) == [post.id]
-    ttl = redis_store.client.pttl(timeline_key(reader.id))
-    assert 3 * DAY_MS < ttl <= (3 * DAY_MS + 3_600_000) * 1.1
-
-    # Reads within the hour neither rewrite the stamp nor touch the expiry; a read an hour
-    # later does both.
-    redis_store.client.pexpire(timeline_key(reader.id), 60_000)
-    feed_ids(client_for(reader))
-    assert redis_store.client.pttl(timeline_key(reader.id)) <= 60_000
-    read_at(reader, timezone.now() - timedelta(hours=2))
-    feed_ids(client_for(reader))
-    assert redis_store.client.pttl(timeline_key(reader.id)) > 3 * DAY_MS
-    # An expired timeline (gone from Redis) is rebuilt on the next read.
-    redis_store.client.delete(timeline_key(reader.id))
+    # An expired outbox (gone from Redis) is rebuilt on the next read.
+    redis_store.client.delete(outbox_key(celebrity.id))
+    local_cache.outboxes.clear()
     assert feed_ids(client_for(reader)) == [post.id]
+    assert outbox_raw(redis_store, celebrity.id) == [post.id, COMPLETE]
 
 
 def test_a_reader_stamp_costs_one_update_an_hour(client_for, steady_config):

@@ -24,6 +24,8 @@ from timelines.store import COMPLETE, timeline_key
 
 pytestmark = pytest.mark.django_db
 
+DAY_MS = 86_400_000
+
 
 def run(*args: str) -> str:
     out = StringIO()
@@ -49,13 +51,15 @@ def network(run_commit_hooks):
 
 def test_rebuild_timelines_repairs_a_damaged_timeline(network, redis_store):
     reader = network["readers"][0]
+    Account.objects.filter(pk=reader.pk).update(last_feed_read_at=timezone.now() - timedelta(days=2))
     key = timeline_key(reader.id)
     redis_store.client.rpush(key, 999_999, COMPLETE)  # junk, not from PostgreSQL
     output = run("rebuild_timelines", "--user", str(reader.id))
     assert timeline_raw(redis_store, reader.id) == [*reversed(network["pushed"]), COMPLETE]
     assert outbox_raw(redis_store, network["celebrity"].id) == [network["pulled"], COMPLETE]
     assert "Rebuilt 1 timeline(s)" in output
-    assert redis_store.client.pttl(key) > 6 * 86_400_000  # expires like any rebuilt timeline
+    # Expires like any timeline: within inactive_days (7) of the last read, 2 days ago.
+    assert (7 * 0.9 - 2) * DAY_MS - 60_000 < redis_store.client.pttl(key) <= 5 * DAY_MS
     # Safe to re-run: same result.
     run("rebuild_timelines", "--user", str(reader.id))
     assert timeline_raw(redis_store, reader.id) == [*reversed(network["pushed"]), COMPLETE]
@@ -70,12 +74,16 @@ def test_rebuild_timelines_all_and_active_days(network, redis_store):
     assert redis_store.client.exists(timeline_key(readers[0].id))
     assert not redis_store.client.exists(timeline_key(readers[1].id))
 
+    redis_store.client.rpush(timeline_key(readers[2].id), 999_999, COMPLETE)  # junk, never read
     output = run("rebuild_timelines", "--all")
     total = Account.objects.count()
-    assert f"Rebuilt {total} timeline(s) and 1 outbox(es)" in output
+    # Only the reader within inactive_days (7) keeps a timeline; the others' are dropped.
+    assert "Rebuilt 1 timeline(s) and 1 outbox(es)" in output
+    assert f"dropped the timelines of {total - 1} reader(s) inactive for 7+ days" in output
     assert "timelines: " in output and "(100%)" in output  # progress lines
-    for reader in readers:
-        assert timeline_raw(redis_store, reader.id) == [*reversed(network["pushed"]), COMPLETE]
+    assert timeline_raw(redis_store, readers[0].id) == [*reversed(network["pushed"]), COMPLETE]
+    assert timeline_raw(redis_store, readers[1].id) == []
+    assert timeline_raw(redis_store, readers[2].id) == []
 
 
 @pytest.mark.parametrize(

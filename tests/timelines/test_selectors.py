@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 
-from graph.models import Account, Block, Follow, Mute
+from graph.models import Block, Follow, Mute
 from graph.services import block_create, follow_create, mute_create
 from posts.models import Delivery, Post
 from posts.services import post_delete
@@ -93,15 +91,3 @@ def test_follower_id_batches_cover_every_follower_once(monkeypatch, page, batch)
     batches = list(selectors.follower_id_batches(author_id=author.id, batch_size=batch))
     assert [i for b in batches for i in b] == followers[:5] + followers[6:]
     assert all(len(b) <= batch for b in batches) and all(batches)
-
-
-def test_active_follower_batches_skip_inactive_readers_across_pages(monkeypatch):
-    author = AccountFactory()
-    followers = [f.id for f in bulk_followers(author, 23)]
-    since = timezone.now() - timedelta(days=1)
-    idle = followers[1::3]  # every third reader has not read lately
-    Account.objects.filter(id__in=idle).update(last_feed_read_at=since - timedelta(days=1))
-    monkeypatch.setattr(selectors, "FOLLOWER_PAGE", 4)
-    batches = list(selectors.follower_id_batches(author_id=author.id, batch_size=4, active_since=since))
-    assert [i for b in batches for i in b] == [f for f in followers if f not in idle]
-    assert all(len(b) == 4 for b in batches[:-1]) and 0 < len(batches[-1]) <= 4

@@ -20,6 +20,7 @@ from timelines.store import (
 pytestmark = pytest.mark.also_cluster
 
 KEY = timeline_key(1)
+DAY_MS = 86_400_000
 
 
 def raw(store, key=KEY) -> list[int]:
@@ -28,7 +29,7 @@ def raw(store, key=KEY) -> list[int]:
 
 def built(store, ids, complete=True, cap=10, key=KEY):
     store.rebuild_begin(key=key)
-    assert store.rebuild_finish(key=key, post_ids=ids, cap=cap, complete=complete)
+    assert store.rebuild_finish(key=key, post_ids=ids, cap=cap, complete=complete, ttl_ms=DAY_MS)
 
 
 def test_keys_carry_a_cluster_hash_tag():
@@ -86,7 +87,7 @@ def test_trim_while_building_keeps_the_marker(redis_store):
         redis_store.push_to_many(keys=[KEY], post_id=post_id, cap=4)
     assert raw(redis_store) == [limit, limit - 1, limit - 2, limit - 3, BUILDING]
     assert redis_store.read(KEY) is None
-    assert redis_store.rebuild_finish(key=KEY, post_ids=[1], cap=4, complete=True)
+    assert redis_store.rebuild_finish(key=KEY, post_ids=[1], cap=4, complete=True, ttl_ms=DAY_MS)
     assert raw(redis_store) == [limit, limit - 1, limit - 2, limit - 3]  # cut: not complete
 
 
@@ -162,15 +163,22 @@ def test_rebuild_keeps_posts_fanned_out_while_it_ran(redis_store):
     assert redis_store.rebuild_begin(key=KEY)
     assert redis_store.read(KEY) is None  # BUILDING reads as missing
     redis_store.push_to_many(keys=[KEY], post_id=7, cap=10)  # fan-out during the rebuild
-    assert redis_store.rebuild_finish(key=KEY, post_ids=[6, 2], cap=10, complete=True)
+    assert redis_store.rebuild_finish(key=KEY, post_ids=[6, 2], cap=10, complete=True, ttl_ms=DAY_MS)
     assert raw(redis_store) == [7, 6, 2, COMPLETE]
-    assert redis_store.client.ttl(KEY) == -1
+    # The BUILDING placeholder's short expiry is replaced, in the same script, by the list's.
+    assert DAY_MS - 60_000 < redis_store.client.pttl(KEY) <= DAY_MS
+
+
+def test_rebuild_finish_with_an_expiry_already_past_keeps_nothing(redis_store):
+    assert redis_store.rebuild_begin(key=KEY)
+    assert redis_store.rebuild_finish(key=KEY, post_ids=[6, 2], cap=10, complete=True, ttl_ms=0)
+    assert not redis_store.client.exists(KEY)
 
 
 def test_rebuild_finish_refuses_when_list_vanished(redis_store):
     redis_store.rebuild_begin(key=KEY)
     redis_store.client.flushdb()
-    assert not redis_store.rebuild_finish(key=KEY, post_ids=[1], cap=10, complete=True)
+    assert not redis_store.rebuild_finish(key=KEY, post_ids=[1], cap=10, complete=True, ttl_ms=DAY_MS)
     assert not redis_store.client.exists(KEY)
 
 

@@ -92,7 +92,7 @@ def test_every_redis_command_touches_one_key(redis_store, client_for, run_commit
     assert seen, "MONITOR recorded nothing"
     # MONITOR shows script calls and the commands scripts run; all must be single-key.
     single_key = {
-        "LRANGE", "LINDEX", "LPUSH", "LPUSHX", "LPOS", "RPUSH", "LTRIM", "LLEN", "PTTL", "PEXPIRE", "PERSIST",
+        "LRANGE", "LINDEX", "LPUSH", "LPUSHX", "LPOS", "RPUSH", "LTRIM", "LLEN", "PTTL", "PEXPIRE",
     }  # fmt: skip
     single_key |= {"HINCRBY", "EXPIRE"}  # fan-out statistics (timelines.monitoring)
     for command in seen:

@@ -90,7 +90,7 @@ class Command(BaseCommand):
         out("Assumptions:")
         out(f"  {a.users:,} users, {a.posts_per_day:,.0f} posts/day spread evenly over authors")
         out(f"  {a.avg_follows:g} follows per user; rank-r account's followers ~ 1/r**{a.zipf_exponent:g}")
-        out(f"  {a.active_share:.0%} of users active (fan-out writes, and timelines kept, only for them)")
+        out(f"  {a.active_share:.0%} of users active (timelines kept, and fan-out writes, only for them)")
         reads = a.reads_per_active_user_per_day
         out(f"  {reads:g} feed pages per active user a day; peak {a.peak_factor:g}x the daily mean")
         out(f"  timelines of {a.timeline_length} ids; Redis shards of {a.shard_memory_gb:g} GB usable")
@@ -107,6 +107,7 @@ class Command(BaseCommand):
                 "fan-out writes/s (mean / peak)",
                 f"{main.fanout_writes_per_s:,.0f} / {main.fanout_writes_per_s_peak:,.0f}",
             ),
+            ("fan-out recipients/s, active or not (peak)", f"{main.fanout_recipients_per_s_peak:,.0f}"),
             ("fan-out worker processes (peak)", f"{main.workers:,}"),
             (
                 "Redis memory for timelines",

@@ -9,7 +9,7 @@ from django.utils import timezone
 from feedsite.progress import ProgressBar
 from graph.models import Account
 from timelines.models import FeedConfig
-from timelines.services import outbox_rebuild, timeline_rebuild
+from timelines.services import outbox_rebuild, timeline_repair
 
 BATCH = 2000
 
@@ -18,7 +18,8 @@ class Command(BaseCommand):
     help = (
         "Rebuild home timelines (and pull-mode outboxes) in Redis from PostgreSQL, replacing "
         "what Redis holds. Use it to repair a cache or to warm one. Safe while the service "
-        "runs (fan-out during a rebuild is kept) and safe to re-run."
+        "runs (fan-out during a rebuild is kept) and safe to re-run. The timelines of readers "
+        "who have not read their feed for inactive_days are dropped instead of rebuilt."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -53,27 +54,41 @@ class Command(BaseCommand):
         config = FeedConfig.load()
         started = time.monotonic()
         progress = ProgressBar(self.stdout)
+        # A reader inactive for inactive_days has no cached timeline (timelines.services.
+        # timeline_ttl_ms): theirs is dropped, not rebuilt, and their next read rebuilds it.
         timelines = self._each(
-            accounts, "timelines", progress, lambda i: timeline_rebuild(user_id=i, force=True, config=config)
+            accounts,
+            "timelines",
+            progress,
+            lambda i, last_read: timeline_repair(user_id=i, last_read=last_read, config=config),
         )
         outboxes = self._each(
             authors.order_by("id"),
             "outboxes",
             progress,
-            lambda i: outbox_rebuild(author_id=i, force=True, config=config),
+            lambda i, _last_read: outbox_rebuild(author_id=i, force=True, config=config) is not None,
+        )
+        dropped = (
+            f"; dropped the timelines of {timelines[1]} reader(s) inactive for {config.inactive_days}+ days"
+            if timelines[1]
+            else ""
         )
         self.stdout.write(
-            f"Rebuilt {timelines} timeline(s) and {outboxes} outbox(es) in {time.monotonic() - started:.1f}s."
+            f"Rebuilt {timelines[0]} timeline(s) and {outboxes[0]} outbox(es) in "
+            f"{time.monotonic() - started:.1f}s{dropped}."
         )
 
     @staticmethod
-    def _each(queryset, stage: str, progress: ProgressBar, rebuild) -> int:
+    def _each(queryset, stage: str, progress: ProgressBar, rebuild) -> tuple[int, int]:
+        """Call ``rebuild(id, last_read)`` for each account; returns (kept, dropped)."""
         total = queryset.count()
         progress(stage, 0, total)
-        done = 0
-        for account_id in queryset.values_list("id", flat=True).iterator(chunk_size=BATCH):
-            rebuild(account_id)
+        done = kept = 0
+        for account_id, last_read in queryset.values_list("id", "last_feed_read_at").iterator(
+            chunk_size=BATCH
+        ):
+            kept += bool(rebuild(account_id, last_read))
             done += 1
             if done % 100 == 0 or done == total:
                 progress(stage, done, total)
-        return done
+        return kept, done - kept
