@@ -11,7 +11,7 @@ from posts.models import Delivery
 from tests.factories import AccountFactory, PostFactory, bulk_followers
 from tests.helpers import outbox_raw, timeline_raw
 from timelines import services, tasks
-from timelines.models import FeedConfig
+from timelines.models import FeedConfig, PendingChunk
 from timelines.store import COMPLETE, get_store, timeline_key, trim_slack
 
 pytestmark = [pytest.mark.django_db, pytest.mark.also_cluster]
@@ -34,6 +34,25 @@ def test_post_is_fanned_out_across_several_chunks(redis_store, warm_timelines, r
     # chunk tasks, no duplicates.
     assert tasks.fanout_post.apply(args=[post.id]).get() == 2
     assert all(timeline_raw(redis_store, f.id) == [post.id, COMPLETE] for f in followers)
+
+
+@pytest.mark.parametrize("followers", [7, 11])
+def test_fanout_queries_do_not_grow_with_followers(
+    redis_store, warm_timelines, django_assert_num_queries, followers
+):
+    """The post, the config row, one page of follower ids, then per chunk task one INSERT
+    (before it is sent) and one DELETE (once written), and the post marked done. Nothing per
+    follower: with chunks of 2, 7 followers make 3 chunk tasks and 11 make 5."""
+    call_command("feed_config", chunk_size=2)
+    author = AccountFactory()
+    ids = [f.id for f in bulk_followers(author, followers)]
+    warm_timelines(ids)
+    post = PostFactory(author=author)  # no commit hooks: fan-out is driven by hand below
+    chunks = (followers + 1) // 2 - 1  # the first batch is pushed by fanout_post itself
+    with django_assert_num_queries(4 + 2 * chunks):
+        assert tasks.fanout_post.apply(args=[post.id]).get() == chunks  # chunk tasks run eagerly
+    assert all(timeline_raw(redis_store, i) == [post.id, COMPLETE] for i in ids)
+    assert not PendingChunk.objects.exists()
 
 
 def test_chunk_replay_never_duplicates(redis_store, warm_timelines):

@@ -228,6 +228,8 @@ def test_a_chunk_whose_message_was_lost_is_sent_again_by_the_sweeper(redis_store
     for user_id in lost:
         redis_store.remove(key=timeline_key(user_id), post_ids=[post.id])
     services.fanout_chunk_sent(post_id=post.id, user_ids=lost, queue="fanout")
+    services.fanout_chunk_sent(post_id=post.id, user_ids=lost, queue="fanout")  # a re-run fan-out
+    assert list(PendingChunk.objects.values_list("user_ids", flat=True)) == [lost]  # recorded once
     assert services.fanout_sweep(older_than=timedelta(seconds=60)) == []
     assert PendingChunk.objects.count() == 1  # within its grace period: left alone
     PendingChunk.objects.update(sent_at=timezone.now() - timedelta(seconds=61))

@@ -14,6 +14,7 @@ from timelines.store import (
     CachedList,
     lpushx_payload,
     timeline_key,
+    timeline_keys,
     trim_slack,
 )
 
@@ -118,9 +119,13 @@ def test_out_of_order_pushes_stay_exact_above_the_horizon(redis_store, seed):
 
 
 def test_lpushx_payload_is_plain_resp():
-    assert lpushx_payload(["tl:{7}", "tl:{12}"], 345) == (
+    keys = timeline_keys([7, 12, 13, 8])
+    assert keys == ["tl:{7}", "tl:{12}", "tl:{13}", "tl:{8}"] and timeline_keys([]) == []
+    assert lpushx_payload(keys, 345) == (
         b"*3\r\n$6\r\nLPUSHX\r\n$6\r\ntl:{7}\r\n$3\r\n345\r\n"
         b"*3\r\n$6\r\nLPUSHX\r\n$7\r\ntl:{12}\r\n$3\r\n345\r\n"
+        b"*3\r\n$6\r\nLPUSHX\r\n$7\r\ntl:{13}\r\n$3\r\n345\r\n"
+        b"*3\r\n$6\r\nLPUSHX\r\n$6\r\ntl:{8}\r\n$3\r\n345\r\n"
     )
 
 
