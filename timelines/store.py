@@ -15,9 +15,10 @@ creates a missing list, and its reply (the new length) tells the client when a l
 is *nearly* sorted: concurrent chunk tasks may push ids out of order, always at the head. Hence:
 
 * Readers (and every script) sort and drop duplicates; a list is a set of ids, not a sequence.
-* The tail is written only by scripts (rebuild, insert, remove, trim), always as the lowest id
-  or a marker, so the horizon is the tail, not the lowest id: a late id pushed below a trimmed
-  list's horizon is ignored by readers and dropped by the next script that rewrites the list.
+* The tail is written only by scripts (rebuild, insert, remove, trim), always as a marker or an
+  id no lower than any id it cut off, so the horizon is the tail, not the lowest id: a late id
+  below a trimmed list's horizon (pushed there, or kept by a trim's cut) is ignored by readers
+  and dropped by the next script that rewrites the list.
 * A replayed chunk (redelivered or retried task) must not push twice: the fan-out task claims
   each chunk with ``SET NX`` (``claim``) and a replay uses the deduplicating insert script.
 
@@ -170,9 +171,27 @@ local function write_list(key, items, marker, cap)
   if ttl > 0 then redis.call('PEXPIRE', key, ttl) end
 end
 
+-- Cut a list that fan-out let grow past cap back to cap entries. Usually one LTRIM: keeping
+-- the first cap entries as they are is exact when the entry that becomes the tail (the new
+-- horizon) is an id no lower than every id cut off, since the list then still holds every id
+-- down to it; kept ids out of order below it are late arrivals that readers ignore and
+-- PostgreSQL serves. That costs Redis a read of the cut-off entries and the cut, instead of
+-- sorting and rewriting the whole list (~1 ms for 880 ids), which it does only when an id
+-- out of order straddles the cut, or to keep a BUILDING marker.
 local function trim_list(key, cap)
-  local items, marker = read_list(key)
-  write_list(key, items, marker, cap)
+  local cut = redis.call('LRANGE', key, cap - 1, -1)
+  local horizon = tonumber(cut[1])
+  local fast = horizon ~= nil and horizon > 0 and tonumber(cut[#cut]) ~= -1
+  for k = 2, #cut do
+    if not fast then break end
+    fast = tonumber(cut[k]) <= horizon
+  end
+  if fast then
+    redis.call('LTRIM', key, 0, cap - 1)
+  else
+    local items, marker = read_list(key)
+    write_list(key, items, marker, cap)
+  end
 end
 
 local function sorted_args(from, floor, boundary)
@@ -221,8 +240,8 @@ return added
 """
 )
 
-# KEYS[1] list; ARGV[1] cap. Cuts a list that fan-out let grow past its cap back to it, sorted
-# and without duplicates; returns 1 if it rewrote the list. Concurrent trims are harmless.
+# KEYS[1] list; ARGV[1] cap. Cuts a list that fan-out let grow past its cap back to it (see
+# trim_list); returns 1 if it cut the list. Concurrent trims are harmless.
 _TRIM_LUA = (
     _LUA_HELPERS
     + """

@@ -81,6 +81,27 @@ def test_lazy_trim_drops_complete_marker_and_sets_horizon(redis_store):
     assert raw(redis_store) == [limit + 2, limit + 1, *newest[:2]]
 
 
+def test_trim_keeps_the_newest_entries_in_place_unless_a_late_id_straddles_the_cut(redis_store):
+    cap = 10
+    assert cap + trim_slack(cap) == 18  # cut back to 10 entries when a push makes 19
+    # The usual case, late ids only above the cut: the first cap entries are kept as they
+    # are (one LTRIM, no rewrite), so the late 15 stays where it was pushed.
+    built(redis_store, list(range(10, 0, -1)), cap=cap)  # 11 entries with the marker
+    for post_id in (11, 12, 13, 14, 16, 15, 17, 18):
+        redis_store.push_to_many(keys=[KEY], post_id=post_id, cap=cap)
+    assert raw(redis_store) == [18, 17, 15, 16, 14, 13, 12, 11, 10, 9]
+    assert redis_store.read(KEY) == CachedList(ids=list(range(18, 8, -1)), complete=False)
+
+    # A late id right at the cut: keeping the first cap entries would make 35 the horizon
+    # and cut 36 off. The list is sorted and rewritten instead.
+    key = timeline_key(2)
+    built(redis_store, [23, 22, 21], cap=cap, key=key)  # 4 entries with the marker
+    for post_id in (31, 32, 33, 34, 36, 35, *range(37, 46)):
+        redis_store.push_to_many(keys=[key], post_id=post_id, cap=cap)
+    assert raw(redis_store, key) == list(range(45, 35, -1))
+    assert redis_store.read(key) == CachedList(ids=list(range(45, 35, -1)), complete=False)
+
+
 def test_trim_while_building_keeps_the_marker(redis_store):
     assert redis_store.rebuild_begin(key=KEY)
     limit = 4 + trim_slack(4)
@@ -92,18 +113,25 @@ def test_trim_while_building_keeps_the_marker(redis_store):
     assert raw(redis_store) == [limit, limit - 1, limit - 2, limit - 3]  # cut: not complete
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_out_of_order_pushes_stay_exact_above_the_horizon(redis_store, seed):
+@pytest.mark.parametrize(("seed", "lateness"), [(0, None), (1, 30), (2, 30), (3, 4), (4, 4), (5, 4)])
+def test_out_of_order_pushes_stay_exact_above_the_horizon(redis_store, seed, lateness):
     """Concurrent chunk tasks push ids out of order. Whatever the order, with replays
     between, a read is sorted, has no duplicates, holds every pushed id at or above its
-    horizon, and the raw list never exceeds cap + slack (+ a marker)."""
+    horizon, and the raw list never exceeds cap + slack (+ a marker). A trim keeps cap
+    entries, of which an id pushed so late that it sits below the new horizon is not read:
+    with lateness well under the cap (concurrent workers), a trimmed list still reads at
+    least cap - lateness ids."""
     rng = random.Random(seed)
     cap = 20
     built(redis_store, list(range(10, 0, -1)), cap=cap)
     pushed = set(range(1, 11))
-    ids = list(range(11, 200))
-    # Nearly sorted (bounded lateness, like concurrent workers) or, for seed 0, any order.
-    order = rng.sample(ids, len(ids)) if seed == 0 else sorted(ids, key=lambda i: i + rng.uniform(0, 30))
+    ids = list(range(11, 300))
+    # Any order, or nearly sorted: each id pushed up to ``lateness`` places late.
+    if lateness is None:
+        order = rng.sample(ids, len(ids))
+    else:
+        order = sorted(ids, key=lambda i: i + rng.uniform(0, lateness))
+    shortest = cap
     for post_id in order:
         redis_store.push_to_many(keys=[KEY], post_id=post_id, cap=cap)
         if rng.random() < 0.2:
@@ -114,8 +142,10 @@ def test_out_of_order_pushes_stay_exact_above_the_horizon(redis_store, seed):
         expected = sorted((i for i in pushed if i >= cached.horizon), reverse=True)
         assert cached.ids == expected
         if not cached.complete:
-            assert len(cached.ids) >= cap  # a trimmed list keeps at least its cap
+            shortest = min(shortest, len(cached.ids))
     assert not redis_store.read(KEY).complete
+    if lateness is not None and lateness < cap // 2:
+        assert shortest >= cap - lateness
 
 
 def test_lpushx_payload_is_plain_resp():
