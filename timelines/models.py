@@ -66,7 +66,7 @@ class FeedConfig(models.Model):
         "still reachable: feeds fall back to PostgreSQL past the cached window.",
     )
     fanout_chunk_size = models.PositiveIntegerField(
-        default=5_000,
+        default=10_000,
         validators=[MinValueValidator(1), MaxValueValidator(10_000)],
         help_text="Followers per fan-out chunk task (one Redis round trip each). Fan-out pushes "
         "the first chunk itself; bigger chunks mean fewer tasks, smaller ones more parallelism.",

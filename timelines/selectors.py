@@ -52,10 +52,13 @@ def fanout_queue(*, delivery: str, audience: int) -> str:
 # scan is cheaper than many).
 FOLLOWER_PAGE = 10_000
 
-# One row holding the page as an array (and its last edge id): psycopg decodes an int8[] in C,
-# cheaper than building a Python row per follower.
+# One row holding the page as an array and its last edge id: psycopg decodes an int8[] in C,
+# cheaper than building a Python row per follower (2.5 ms per 10,000). The page is the
+# subquery's (ORDER BY id LIMIT), and max(id) its keyset bound, whatever order the array is
+# in; array_agg(... ORDER BY id) would sort it again (+1.5 ms), so it is left to come out in
+# index order, as it does with this plan, which only decides who gets a post first.
 _FOLLOWER_PAGE_SQL = """
-SELECT array_agg(f.follower_id ORDER BY f.id), max(f.id) FROM (
+SELECT array_agg(f.follower_id), max(f.id) FROM (
     SELECT id, follower_id FROM graph_follow
     WHERE followee_id = %(author)s AND id > %(after)s
     ORDER BY id

@@ -21,7 +21,7 @@ def test_post_is_fanned_out_across_several_chunks(redis_store, warm_timelines, r
     author = AccountFactory()
     followers = bulk_followers(author, 2500)
     warm_timelines([f.id for f in followers] + [author.id])
-    assert FeedConfig.load().fanout_chunk_size == 5000  # the default (migration 0006)
+    assert FeedConfig.load().fanout_chunk_size == 10_000  # the default (migration 0009)
     call_command("feed_config", chunk_size=1000)
 
     with run_commit_hooks():
