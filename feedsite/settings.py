@@ -196,6 +196,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fixup closes every database connection before and after each task unless
+# this is set: a new PostgreSQL connection (and server process) per task, several ms of a
+# fan-out's time. Workers keep them like web requests do instead (feedsite.celery).
+CELERY_DB_REUSE_MAX = 1_000_000_000
 # Fan-out runs on two queues so one big post cannot delay everyone else's: push fan-outs to
 # at least FANOUT_BULK_THRESHOLD followers (and their chunks) go to `fanout_bulk`, the rest
 # to `fanout` (timelines.tasks). Other tasks stay on Celery's default queue, `celery`.

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
 
 from tests.factories import AccountFactory, bulk_followers
 from tests.helpers import timeline_raw
@@ -70,6 +71,33 @@ def _wait_for(predicate, what: str, pause: float = 0.02) -> None:
     while not predicate():
         assert time.monotonic() < deadline, f"timed out waiting until {what}"
         time.sleep(pause)
+
+
+def _other_backends() -> set[int]:
+    """PostgreSQL server processes connected to the test database, other than this one's."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_worker_keeps_its_database_connection_between_tasks(
+    celery_worker_process, redis_store, warm_timelines, client_for
+):
+    """Celery's Django fixup would close it after every task (a new connection and server
+    process per fan-out); the worker keeps it, as web requests do (feedsite.celery)."""
+    author = AccountFactory()
+    followers = [f.id for f in bulk_followers(author, 3)]
+    warm_timelines(followers)
+    seen = []
+    for number in range(3):
+        response = client_for(author).post("/api/posts/", {"body": f"post {number}"}, format="json")
+        post_id = response.json()["id"]
+        _wait_for(lambda: _have_post(redis_store, followers, post_id) == 3, "the post is delivered")  # noqa: B023
+        seen.append(_other_backends())
+    assert seen[0] and seen[0] == seen[1] == seen[2]
 
 
 def test_small_post_is_delivered_while_a_big_fanout_is_still_running(redis_store, client_for):
