@@ -50,7 +50,7 @@ class Scale:
         return cls(
             name=f"x{factor:g}", users=users, avg_follows=200, max_follows=5_000, heavy_readers=3,
             posts_per_user=5, probe_sizes=(100, 1_000, 10_000),
-            celebrity_followers=max(100_000, users // 2), fanout_posts=7, freshness_posts=25,
+            celebrity_followers=max(100_000, users // 2), fanout_posts=7, freshness_posts=50,
             celebrity_posts=5, read_seconds=8.0, cold_readers=3_000,
             redis_benchmark_requests=1_000_000, memory_timelines=2_000,
         )  # fmt: skip

@@ -121,14 +121,19 @@ AND NOT EXISTS (
 # The viewer's own posts and their followees', minus muted and blocked accounts.
 _IN_FEED_SQL = (
     """({author} = %(viewer)s
-    OR EXISTS (SELECT 1 FROM graph_follow WHERE follower_id = %(viewer)s AND followee_id = {author}))
+    OR EXISTS (SELECT 1 FROM graph_follow
+               WHERE follower_id = %(viewer)s AND followee_id = {author}{fence}))
 AND """
     + _NOT_BLOCKED_OR_MUTED_SQL
 )
 
 
-def _in_feed(author: str) -> str:
-    return _IN_FEED_SQL.format(author=author)
+def _in_feed(author: str, *, probe: bool = False) -> str:
+    """``probe``: check the follow with one probe of follow_unique per row (``OFFSET 0`` stops
+    PostgreSQL from hashing the subquery). For a page of a few dozen posts; otherwise the
+    planner hashes all the viewer's follows first: 1.5 ms for a reader of 5,000, against
+    0.3 ms for the whole page query with probes (make bench data, EXPLAIN ANALYZE)."""
+    return _IN_FEED_SQL.format(author=author, fence=" OFFSET 0" if probe else "")
 
 
 def _not_blocked_or_muted(author: str) -> str:
@@ -148,9 +153,7 @@ FROM posts_post p
 LEFT JOIN posts_post o ON o.id = p.repost_of_id
 {joins}
 WHERE p.id = ANY(%(ids)s::bigint[]) AND p.deleted_at IS NULL
-  AND """
-    + _in_feed("p.author_id")
-    + """
+  AND {in_feed}
   AND (p.repost_of_id IS NULL OR (o.deleted_at IS NULL AND """
     + _not_blocked_or_muted("o.author_id")
     + """))
@@ -165,7 +168,9 @@ ORDER BY p.id DESC
 )
 
 _LIKED_SQL = "EXISTS (SELECT 1 FROM posts_like WHERE user_id = %(viewer)s AND post_id = {post})"
+# A page checks a few dozen posts: one follow probe each (see _in_feed).
 _FEED_POSTS_SQL = _FEED_ROWS_SQL.format(
+    in_feed=_in_feed("p.author_id", probe=True),
     columns=f"""p.id, p.author_id, pa.username, p.body, p.media_urls, p.created_at, p.delivery,
        p.like_count, p.comment_count, p.share_count, {_LIKED_SQL.format(post="p.id")}, p.repost_of_id,
        o.author_id, oa.username, o.body, o.media_urls, o.created_at, o.delivery,
@@ -173,7 +178,9 @@ _FEED_POSTS_SQL = _FEED_ROWS_SQL.format(
     joins="""JOIN graph_account pa ON pa.id = p.author_id
 LEFT JOIN graph_account oa ON oa.id = o.author_id""",
 )
+# Ranking checks hundreds of candidates: the planner may hash the follows instead.
 _FEED_ENTRIES_SQL = _FEED_ROWS_SQL.format(
+    in_feed=_in_feed("p.author_id"),
     columns="""p.id, p.author_id, p.created_at, p.delivery, p.repost_of_id, p.share_count,
        COALESCE(o.author_id, p.author_id),
        COALESCE(cardinality(o.media_urls), cardinality(p.media_urls)) > 0,

@@ -610,7 +610,8 @@ def _read_sources(*, viewer: Account, pull_author_ids: Sequence[int], config: Fe
             wanted.append(index)
         else:
             sources[index] = local
-            metrics.TIMELINE_READS.labels(kind="outbox", result="local").inc()
+    if local_hits := len(keys) - len(wanted):  # one metric update, not one per outbox
+        metrics.TIMELINE_READS.labels(kind="outbox", result="local").inc(local_hits)
     for index, source in zip(wanted, get_store().read_many([keys[i] for i in wanted]), strict=True):
         kind = "timeline" if index == 0 else "outbox"
         metrics.TIMELINE_READS.labels(kind=kind, result="miss" if source is None else "hit").inc()

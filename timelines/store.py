@@ -37,6 +37,7 @@ import contextlib
 import enum
 import functools
 import itertools
+import operator
 import time
 from binascii import crc_hqx
 from collections.abc import Iterable, Sequence
@@ -433,6 +434,8 @@ class TimelineStore:
         """Read whole lists in one round trip; None for a missing or still-building list."""
         if not keys:
             return []
+        if len(keys) == 1:  # most feed reads (outboxes come from the local copy): no pipeline
+            return [_parse(self.client.lrange(keys[0], 0, -1))]
         with self.client.pipeline(transaction=False) as pipe:
             for key in keys:
                 pipe.lrange(key, 0, -1)
@@ -525,8 +528,13 @@ def _parse(raw: list[bytes]) -> CachedList | None:
         return None
     # Fan-out pushes at the head in any order (see module docs): sort, drop duplicates, and
     # ignore late ids below a trimmed list's horizon, which is its tail.
+    values = list(map(int, raw))
+    if all(map(operator.gt, values, itertools.islice(values, 1, None))):
+        # Strictly descending, as nearly every list is: no sort, no duplicate to drop. Only a
+        # COMPLETE marker can be below the horizon (a trimmed list ends at its horizon).
+        return CachedList(ids=values[:-1] if tail == COMPLETE else values, complete=tail == COMPLETE)
     floor = 1 if tail == COMPLETE else tail
-    ids = sorted({post_id for post_id in map(int, raw) if post_id >= floor}, reverse=True)
+    ids = sorted({post_id for post_id in values if post_id >= floor}, reverse=True)
     return CachedList(ids=ids, complete=tail == COMPLETE)
 
 
