@@ -177,7 +177,8 @@ class FeedConfig(models.Model):
     @classmethod
     def cached(cls) -> FeedConfig:
         """The row as this process read it at most CACHE_SECONDS ago: for the feed read path,
-        which must not spend a query on it. Writes (fan-out, post creation) use ``load``."""
+        which must not spend a query on it, and fan-out. Post creation uses ``load``: the
+        threshold in force decides the very next post's delivery."""
         now = time.monotonic()
         entry = _cached
         if entry is not None and now - entry[0] < CACHE_SECONDS:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connection, connections, router
+from django.db import connection, router
 
 from feedsite.db import prepared_cursor
 from feedsite.db_router import replica_configured, replica_reads
@@ -79,7 +79,7 @@ def follower_id_batches(*, author_id: int, batch_size: int) -> Iterator[list[int
     while True:
         with replica_reads():  # the read replica, when configured (feedsite.db_router)
             alias = router.db_for_read(Follow)
-        with connections[alias].cursor() as cursor:
+        with prepared_cursor(alias) as cursor:  # binary: the int8[] needs no text parsing
             cursor.execute(_FOLLOWER_PAGE_SQL, {"author": author_id, "after": last_edge_id, "page": page})
             follower_ids, last = cursor.fetchone()
         follower_ids = follower_ids or []

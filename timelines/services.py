@@ -100,7 +100,7 @@ def fanout_start(*, post_id: int) -> FanoutPlan | None:
     )
     if post is None:
         return None
-    config = FeedConfig.load()
+    config = FeedConfig.cached()  # its knobs (length, chunk size, expiry) apply within seconds
     store = get_store()
     log = {"event": "fanout_start", "post_id": post_id, "author_id": post.author_id}
     log["delivery"] = post.delivery
@@ -264,7 +264,13 @@ def fanout_chunk_deliver(*, post_id: int, user_ids: Sequence[int], cap: int, rep
 
 
 def timelines_push(
-    *, post_id: int, user_ids: Sequence[int], cap: int, replay: bool = False, digest: str | None = None
+    *,
+    post_id: int,
+    user_ids: Sequence[int],
+    cap: int,
+    replay: bool = False,
+    digest: str | None = None,
+    claimed: bool = False,
 ) -> int:
     """One fan-out chunk: returns the number of timelines that gained the post (0 when the
     chunk is replayed).
@@ -272,11 +278,16 @@ def timelines_push(
     The first run of a chunk pushes with plain LPUSHX (fast, but not idempotent). Any run
     that may repeat earlier work deduplicates instead: a chunk whose claim already exists
     (redelivered after its worker died, retried after a Redis error, or re-sent with the same
-    followers), or one the caller flags as a ``replay`` (a re-run fan-out, a sweeper)."""
+    followers), or one the caller flags as a ``replay`` (a re-run fan-out, a sweeper).
+    ``claimed``: the caller holds a claim covering this chunk (fanout_post's first batch,
+    under the post's own claim), so it needs no claim of its own."""
     started = time.perf_counter()
     store = get_store()
-    digest = digest or chunk_digest(user_ids)
-    first_run = store.claim(key=fanout_claim_key(post_id=post_id, digest=digest))
+    if claimed:
+        first_run = True
+    else:
+        digest = digest or chunk_digest(user_ids)
+        first_run = store.claim(key=fanout_claim_key(post_id=post_id, digest=digest))
     written = store.push_to_many(
         keys=timeline_keys(user_ids), post_id=post_id, cap=cap, dedup=replay or not first_run
     )

@@ -75,7 +75,11 @@ def fanout_post(post_id: int) -> int:
             )
             chunks += 1
         if first:
-            services.timelines_push(post_id=plan.post_id, user_ids=first, cap=plan.cap, replay=plan.replay)
+            # Under the post's claim, taken by this very run (fanout_start): a retried or
+            # redelivered run finds it taken and comes back as a replay, which deduplicates.
+            services.timelines_push(
+                post_id=plan.post_id, user_ids=first, cap=plan.cap, replay=plan.replay, claimed=True
+            )
     # Only now: if this worker dies before here, the message is redelivered (acks_late) or,
     # if the broker lost it, the post is still pending for the sweeper.
     services.fanout_finish(post_id=post_id)
