@@ -253,7 +253,9 @@ def summary_table(results: dict) -> str:
         lines.append(f"[{mark}] {target['name']}: {target['value']:.3g} (target {target['target']:.3g})")
     meta = results["meta"]
     lines.append(
-        f"Machine: {meta['machine']}; Redis {meta['redis']}, PostgreSQL {meta['postgresql']}; "
+        f"Machine: {meta['machine']}; Redis {meta['redis']} "
+        f"({' '.join(f'{k} {v}' for k, v in meta.get('redis_settings', {}).items())}), "
+        f"PostgreSQL {meta['postgresql']}; "
         f"load average {meta['load_start'][0]:.2f} at start, {meta['load_end'][0]:.2f} at end; "
         f"{meta['seconds']:.0f} s; scale {meta['scale']}; git {meta['git']}"
     )

@@ -15,11 +15,14 @@ from django.conf import settings
 from django.db import connection
 
 from bench.procs import ROOT
+from timelines.store import REDIS_SERVER_SETTINGS, get_store
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db]
 
 
 def test_make_bench_runs_at_a_tiny_scale(tmp_path):
+    redis = get_store().client
+    server_settings = {name: redis.config_get(name)[name] for name in REDIS_SERVER_SETTINGS}
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -33,6 +36,9 @@ def test_make_bench_runs_at_a_tiny_scale(tmp_path):
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     results = json.loads((tmp_path / "latest.json").read_text())
+    # It ran with the deployment's Redis settings and put the shared server's back.
+    assert results["meta"]["redis_settings"] == REDIS_SERVER_SETTINGS
+    assert {name: redis.config_get(name)[name] for name in REDIS_SERVER_SETTINGS} == server_settings
     for png in ("fanout.png", "freshness.png", "reads.png"):
         assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
