@@ -65,8 +65,8 @@ RECV_BUFFER = 1 << 16
 # Server settings the timeline Redis should run with (docker-compose.yml and scripts/services.sh
 # pass them; make bench applies them for its run). Fan-out pushes at the head of ~800-id lists,
 # and inserting at the head of a listpack moves the whole node: 4 KB nodes instead of the
-# default 8 KB cost Redis ~25% less CPU per push (make bench: 0.35-0.47 s instead of 0.59 s
-# of Redis CPU for 300,000 pushes) for 10.29 bytes an entry instead of 10.24 (ids past 2**32).
+# default 8 KB cost Redis 20-40% less CPU per push (make bench data: 0.30-0.47 s instead of
+# 0.58-0.67 s for 300,000 pushes) for 10.29 bytes an entry instead of 10.24 (ids past 2**32).
 # Count-based nodes (e.g. 128 entries) were as fast but 12.3 bytes an entry (allocator rounding).
 REDIS_SERVER_SETTINGS = {"list-max-listpack-size": "-1"}
 
