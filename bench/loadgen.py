@@ -57,6 +57,25 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
+def summarize(
+    *, path: str, concurrency: int, latencies: list[float], errors: int, statuses: dict, seconds: float
+) -> dict:
+    """Requests/s and latency percentiles (ms) of one measurement, or of pooled ones."""
+    return {
+        "path": path,
+        "concurrency": concurrency,
+        "requests": len(latencies),
+        "errors": errors,
+        "statuses": statuses,
+        "seconds": seconds,
+        "rps": len(latencies) / seconds if seconds else 0.0,
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p90_ms": percentile(latencies, 90) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+        "max_ms": max(latencies, default=float("nan")) * 1000,
+    }
+
+
 def run(
     *,
     url: str,
@@ -89,19 +108,15 @@ def run(
     for _, _, counts in outcomes:
         for status, n in counts.items():
             statuses[str(status)] = statuses.get(str(status), 0) + n
-    summary = {
-        "path": path,
-        "concurrency": concurrency,
-        "requests": len(latencies),
-        "errors": sum(e for _, e, _ in outcomes),
-        "statuses": statuses,
-        "seconds": seconds,
-        "rps": len(latencies) / seconds if seconds else 0.0,
-        "p50_ms": percentile(latencies, 50) * 1000,
-        "p90_ms": percentile(latencies, 90) * 1000,
-        "p99_ms": percentile(latencies, 99) * 1000,
-        "max_ms": max(latencies, default=float("nan")) * 1000,
-    }
+    errors = sum(e for _, e, _ in outcomes)
+    summary = summarize(
+        path=path,
+        concurrency=concurrency,
+        latencies=latencies,
+        errors=errors,
+        statuses=statuses,
+        seconds=seconds,
+    )
     if raw:
         summary["latencies"] = latencies
     return summary

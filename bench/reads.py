@@ -10,7 +10,7 @@ import tempfile
 from collections import Counter
 
 from bench import http
-from bench.loadgen import percentile
+from bench.loadgen import summarize
 from bench.procs import ROOT
 from bench.workload import Workload, tokens_for
 from timelines.store import get_store, timeline_key
@@ -41,23 +41,16 @@ def load(
 
 def pooled(runs: list[dict]) -> dict:
     """One summary of several runs of one endpoint (each with its raw latencies)."""
-    latencies = [x for run in runs for x in run["latencies"]]
-    seconds = sum(run["seconds"] for run in runs)
-    statuses = sum((Counter(run["statuses"]) for run in runs), Counter())
-    return {
-        "path": runs[0]["path"],
-        "concurrency": runs[0]["concurrency"],
-        "requests": len(latencies),
-        "errors": sum(run["errors"] for run in runs),
-        "statuses": dict(statuses),
-        "seconds": seconds,
-        "rps": len(latencies) / seconds if seconds else 0.0,
-        "p50_ms": percentile(latencies, 50) * 1000,
-        "p90_ms": percentile(latencies, 90) * 1000,
-        "p99_ms": percentile(latencies, 99) * 1000,
-        "max_ms": max(latencies, default=float("nan")) * 1000,
-        "rounds_rps": [run["rps"] for run in runs],
-    }
+    summary = summarize(
+        path=runs[0]["path"],
+        concurrency=runs[0]["concurrency"],
+        latencies=[x for run in runs for x in run["latencies"]],
+        errors=sum(run["errors"] for run in runs),
+        statuses=dict(sum((Counter(run["statuses"]) for run in runs), Counter())),
+        seconds=sum(run["seconds"] for run in runs),
+    )
+    summary["rounds_rps"] = [run["rps"] for run in runs]
+    return summary
 
 
 def reads_measure(workload: Workload, *, base_url: str, seconds: float) -> dict:
