@@ -38,7 +38,15 @@ from posts.models import Delivery, FanoutState, Post
 from timelines import local_cache, selectors
 from timelines.models import FeedConfig, PendingChunk, StaleTimeline
 from timelines.monitoring import fanout_stats_record
-from timelines.store import CachedList, ListState, get_store, outbox_key, timeline_key, timeline_keys
+from timelines.store import (
+    CachedList,
+    ListState,
+    TimelineStore,
+    get_store,
+    outbox_key,
+    timeline_key,
+    timeline_keys,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +133,6 @@ def fanout_start(*, post_id: int) -> FanoutPlan | None:
     replay = not store.claim(key=fanout_claim_key(post_id=post_id))
     own = store.insert(key=timeline_key(post.author_id), post_ids=[post_id], cap=config.timeline_length)
     metrics.TIMELINE_WRITES.labels(kind="own").inc(own or 0)
-    fanout_stats_record(posts=1)
     # Every follower: LPUSHX skips those without a timeline, and a timeline expires within
     # inactive_days of its reader's last read (timeline_ttl_ms), so inactive readers cost
     # Redis a no-op each and PostgreSQL nothing.
@@ -263,14 +270,20 @@ def fanout_chunk_deliver(*, post_id: int, user_ids: Sequence[int], cap: int, rep
     return written
 
 
+def fanout_first_batch(*, plan: FanoutPlan, user_ids: Sequence[int]) -> int:
+    """fanout_post's own delivery: the post's first follower batch (none for an author
+    without followers), and the post itself in this minute's statistics, in one update.
+
+    The batch needs no claim of its own: it runs under the post's claim, which this very run
+    took (fanout_start). A retried or redelivered run finds that claim taken and comes back
+    as a replay, which deduplicates."""
+    written = _push(get_store(), post_id=plan.post_id, user_ids=user_ids, cap=plan.cap, dedup=plan.replay)
+    fanout_stats_record(posts=1, chunks=1 if user_ids else 0, recipients=len(user_ids), writes=written)
+    return written
+
+
 def timelines_push(
-    *,
-    post_id: int,
-    user_ids: Sequence[int],
-    cap: int,
-    replay: bool = False,
-    digest: str | None = None,
-    claimed: bool = False,
+    *, post_id: int, user_ids: Sequence[int], cap: int, replay: bool = False, digest: str | None = None
 ) -> int:
     """One fan-out chunk: returns the number of timelines that gained the post (0 when the
     chunk is replayed).
@@ -278,23 +291,25 @@ def timelines_push(
     The first run of a chunk pushes with plain LPUSHX (fast, but not idempotent). Any run
     that may repeat earlier work deduplicates instead: a chunk whose claim already exists
     (redelivered after its worker died, retried after a Redis error, or re-sent with the same
-    followers), or one the caller flags as a ``replay`` (a re-run fan-out, a sweeper).
-    ``claimed``: the caller holds a claim covering this chunk (fanout_post's first batch,
-    under the post's own claim), so it needs no claim of its own."""
-    started = time.perf_counter()
+    followers), or one the caller flags as a ``replay`` (a re-run fan-out, a sweeper)."""
     store = get_store()
-    if claimed:
-        first_run = True
-    else:
-        digest = digest or chunk_digest(user_ids)
-        first_run = store.claim(key=fanout_claim_key(post_id=post_id, digest=digest))
-    written = store.push_to_many(
-        keys=timeline_keys(user_ids), post_id=post_id, cap=cap, dedup=replay or not first_run
-    )
+    digest = digest or chunk_digest(user_ids)
+    first_run = store.claim(key=fanout_claim_key(post_id=post_id, digest=digest))
+    written = _push(store, post_id=post_id, user_ids=user_ids, cap=cap, dedup=replay or not first_run)
+    fanout_stats_record(chunks=1, recipients=len(user_ids), writes=written)
+    return written
+
+
+def _push(store: TimelineStore, *, post_id: int, user_ids: Sequence[int], cap: int, dedup: bool) -> int:
+    """Push the post into the followers' timelines (LPUSHX, or deduplicating), with metrics
+    and a log line; returns how many timelines gained it."""
+    if not user_ids:
+        return 0
+    started = time.perf_counter()
+    written = store.push_to_many(keys=timeline_keys(user_ids), post_id=post_id, cap=cap, dedup=dedup)
     metrics.TIMELINE_WRITES.labels(kind="fanout").inc(written)
     metrics.FANOUT_CHUNKS.inc()
     metrics.FANOUT_RECIPIENTS.inc(len(user_ids))
-    fanout_stats_record(chunks=1, recipients=len(user_ids), writes=written)
     logger.info(
         "fanout %s: chunk of %d, %d written",
         post_id,

@@ -74,12 +74,7 @@ def fanout_post(post_id: int) -> int:
                 post_id=plan.post_id, user_ids=user_ids, cap=plan.cap, replay=plan.replay, queue=plan.queue
             )
             chunks += 1
-        if first:
-            # Under the post's claim, taken by this very run (fanout_start): a retried or
-            # redelivered run finds it taken and comes back as a replay, which deduplicates.
-            services.timelines_push(
-                post_id=plan.post_id, user_ids=first, cap=plan.cap, replay=plan.replay, claimed=True
-            )
+        services.fanout_first_batch(plan=plan, user_ids=first or [])
     # Only now: if this worker dies before here, the message is redelivered (acks_late) or,
     # if the broker lost it, the post is still pending for the sweeper.
     services.fanout_finish(post_id=post_id)
