@@ -110,9 +110,11 @@ if DATABASE_REPLICA_URL:
 DATABASE_ROUTERS = ["feedsite.db_router.ReplicaRouter"]
 # Fail fast when PostgreSQL is unreachable (feedsite.middleware answers 503 + Retry-After).
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3))
-# Queries run through feedsite.db.prepared_cursor are prepared on first use, per connection
-# (Django's own cursors bind client-side and never prepare).
-DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 0)
+# Queries run through feedsite.db.prepared_cursor are prepared on first use, per connection,
+# on every database (fan-out's follower query may run on the replica). Django's own cursors
+# bind client-side and never prepare.
+for _database in DATABASES.values():
+    _database.setdefault("OPTIONS", {}).setdefault("prepare_threshold", 0)
 DB_UNAVAILABLE_RETRY_AFTER = env_int("DB_UNAVAILABLE_RETRY_AFTER", 5)
 # Request bodies above this are a 413 (the largest valid one, a post, is far smaller).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 64 * 1024)

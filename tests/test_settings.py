@@ -44,3 +44,18 @@ def test_database_and_redis_come_from_the_environment():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-2:] == ["other", "redis://cache.example:6380/2"]
+
+
+def test_every_database_prepares_the_hot_queries():
+    """feedsite.db.prepared_cursor relies on prepare_threshold, on the replica too (fan-out's
+    follower query may run there)."""
+    snippet = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(sorted((alias, db['OPTIONS']['prepare_threshold']) for alias, db in s.DATABASES.items()))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "feedsite.settings"}
+    env["DATABASE_REPLICA_URL"] = "postgres://postgres@127.0.0.1:5432/replica"
+    command = [sys.executable, "-c", snippet]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[('default', 0), ('replica', 0)]"
