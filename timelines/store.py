@@ -40,7 +40,7 @@ import itertools
 import operator
 import time
 from binascii import crc_hqx
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import hiredis
@@ -658,39 +658,63 @@ class ClusterTimelineStore(TimelineStore):
     def _lpushx_batches(
         self, keys: Sequence[str], post_id: int, batches: list[_NodeBatch]
     ) -> list[tuple[_NodeBatch, list, ReplicaAckTimeout | None]]:
-        """Send each master its LPUSHX buffer (and WAIT), then read them all."""
-        sent, outcomes = [], []
+        """Each master's LPUSHX buffer (and WAIT) in one round trip per master, the replies
+        parsed in bulk (error replies as ``hiredis.ReplyError`` values)."""
+
+        def payload(batch: _NodeBatch) -> bytes:
+            packed = lpushx_payload([keys[i] for i in batch.indexes], post_id)
+            if batch.acks_wanted:
+                packed += _resp("WAIT", batch.acks_wanted, self.ack_timeout_ms)
+            return packed
+
+        def read(batch: _NodeBatch, node_client: redis.Redis, connection: Connection) -> list:
+            return _read_replies(connection, len(batch.indexes) + (1 if batch.acks_wanted else 0))
+
+        return self._round_trips(batches, payload=payload, read=read)
+
+    def _round_trips(
+        self,
+        batches: list[_NodeBatch],
+        *,
+        payload: Callable[[_NodeBatch], bytes],
+        read: Callable[[_NodeBatch, redis.Redis, Connection], list],
+    ) -> list[tuple[_NodeBatch, list, ReplicaAckTimeout | None]]:
+        """Write every node's batch, then read every node's replies, so the nodes work in
+        parallel. ``payload`` packs a batch (WAIT last when acks are wanted); ``read`` returns
+        its replies in order, one per key plus WAIT's. Returns each batch with one reply (or
+        exception) per key, and an error if its replicas did not confirm the writes in time.
+        A node that fails mid-way (a failover, a move) gives that error as every reply, and
+        its connection is dropped: unread replies would poison the connection's next user."""
+        sent: list[tuple[_NodeBatch, redis.Redis, Connection, Exception | None]] = []
+        outcomes: list[tuple[_NodeBatch, list, ReplicaAckTimeout | None]] = []
         try:
             for batch in batches:
-                payload = lpushx_payload([keys[i] for i in batch.indexes], post_id)
-                if batch.acks_wanted:
-                    payload += _resp("WAIT", batch.acks_wanted, self.ack_timeout_ms)
                 try:
                     node_client = self.client.get_redis_connection(batch.node)
                     connection = node_client.connection_pool.get_connection()
                 except _CLUSTER_RETRY as exc:
                     outcomes.append((batch, [exc] * len(batch.indexes), None))
                     continue
-                sent.append((batch, node_client.connection_pool, connection))
+                error = None
                 try:
-                    _send_packed(connection, payload)
+                    _send_packed(connection, payload(batch))
                 except _CLUSTER_RETRY as exc:
-                    sent[-1] = (batch, node_client.connection_pool, exc)
-            for batch, _pool, connection in sent:
-                if isinstance(connection, Exception):
-                    outcomes.append((batch, [connection] * len(batch.indexes), None))
-                    continue
-                expected = len(batch.indexes) + (1 if batch.acks_wanted else 0)
-                try:
-                    replies = _read_replies(connection, expected)
-                except _CLUSTER_RETRY as exc:
-                    outcomes.append((batch, [exc] * len(batch.indexes), None))
+                    error = exc
+                sent.append((batch, node_client, connection, error))
+            for batch, node_client, connection, error in sent:
+                if error is None:
+                    try:
+                        replies = read(batch, node_client, connection)
+                    except _CLUSTER_RETRY as exc:
+                        error = exc
+                if error is not None:
+                    connection.disconnect()
+                    outcomes.append((batch, [error] * len(batch.indexes), None))
                     continue
                 outcomes.append((batch, *self._split_ack(batch, replies)))
         finally:
-            for _batch, pool, connection in sent:
-                if not isinstance(connection, Exception):
-                    pool.release(connection)
+            for _batch, node_client, connection, _error in sent:
+                node_client.connection_pool.release(connection)
         return outcomes
 
     def insert(self, *, key: str, post_ids: Iterable[int], cap: int, boundary: int = 0) -> int | None:
@@ -812,59 +836,36 @@ class ClusterTimelineStore(TimelineStore):
     def _send_batches(
         self, sha: str, calls: Sequence[tuple[str, tuple]], batches: list[_NodeBatch]
     ) -> list[tuple[_NodeBatch, list, ReplicaAckTimeout | None]]:
-        """Write every node's pipeline, then read them all, so the nodes work in parallel.
-        Returns each batch with one reply (or exception) per command, and an error if its
-        replicas did not confirm the writes in time."""
-        sent: list[tuple[_NodeBatch, redis.Redis, Connection, list[tuple] | Exception]] = []
-        outcomes: list[tuple[_NodeBatch, list, ReplicaAckTimeout | None]] = []
-        try:
-            for batch in batches:
-                commands = []
-                for index in batch.indexes:
-                    if batch.asking:
-                        commands.append(("ASKING",))
-                    key, args = calls[index]
-                    commands.append(("EVALSHA", sha, 1, key, *args))
-                if batch.acks_wanted:
-                    commands.append(("WAIT", batch.acks_wanted, self.ack_timeout_ms))
-                try:
-                    node_client = self.client.get_redis_connection(batch.node)
-                    connection = node_client.connection_pool.get_connection()
-                except _CLUSTER_RETRY as exc:
-                    outcomes.append((batch, [exc] * len(batch.indexes), None))
-                    continue
-                try:
-                    connection.send_packed_command(connection.pack_commands(commands))
-                except _CLUSTER_RETRY as exc:
-                    commands = exc
-                sent.append((batch, node_client, connection, commands))
-            for batch, node_client, connection, commands in sent:
-                outcomes.append((batch, *self._read_batch(batch, node_client, connection, commands)))
-        finally:
-            for _batch, node_client, connection, _commands in sent:
-                node_client.connection_pool.release(connection)
-        return outcomes
+        """Each node's EVALSHAs (after ASKING for a node an ASK named, and WAIT) in one round
+        trip per node, each reply parsed by redis-py, so MOVED, ASK and NOSCRIPT come back as
+        its exceptions."""
 
-    def _read_batch(
-        self, batch: _NodeBatch, node_client: redis.Redis, connection: Connection, commands
-    ) -> tuple[list, ReplicaAckTimeout | None]:
-        if isinstance(commands, Exception):
-            connection.disconnect()
-            return [commands] * len(batch.indexes), None
-        replies = []
-        try:
-            for command in commands:
+        commands: dict[int, list[tuple]] = {}  # id(batch) -> its commands, in order
+        for batch in batches:
+            batch_commands = commands[id(batch)] = []
+            for index in batch.indexes:
+                if batch.asking:
+                    batch_commands.append(("ASKING",))
+                key, args = calls[index]
+                batch_commands.append(("EVALSHA", sha, 1, key, *args))
+            if batch.acks_wanted:
+                batch_commands.append(("WAIT", batch.acks_wanted, self.ack_timeout_ms))
+
+        def payload(batch: _NodeBatch) -> bytes:
+            return b"".join(_resp(*command) for command in commands[id(batch)])
+
+        def read(batch: _NodeBatch, node_client: redis.Redis, connection: Connection) -> list:
+            replies = []
+            for command in commands[id(batch)]:
                 try:
-                    replies.append(node_client.parse_response(connection, command[0]))
+                    reply = node_client.parse_response(connection, command[0])
                 except redis.exceptions.ResponseError as exc:
-                    replies.append(exc)
-        except _CLUSTER_RETRY as exc:
-            connection.disconnect()  # unread replies would poison the connection's next user
-            return [exc] * len(batch.indexes), None
-        replies, ack_error = self._split_ack(batch, replies)
-        if batch.asking:
-            replies = replies[1::2]
-        return replies, ack_error
+                    reply = exc
+                if command[0] != "ASKING":  # its OK is not a key's reply
+                    replies.append(reply)
+            return replies
+
+        return self._round_trips(batches, payload=payload, read=read)
 
     def _split_ack(self, batch: _NodeBatch, replies: list) -> tuple[list, ReplicaAckTimeout | None]:
         """Take the WAIT reply off a batch's replies; an error if too few replicas confirmed."""
