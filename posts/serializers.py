@@ -1,11 +1,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.core.validators import URLValidator
-from django.utils import timezone
 from rest_framework import serializers
 
 from posts.models import (
@@ -63,10 +61,8 @@ class PostSerializer(OriginalPostSerializer):
         read_only_fields = fields
 
 
-def _datetime_data(value: datetime) -> str:
-    # As rest_framework.fields.DateTimeField renders it (ISO 8601, UTC as "Z").
-    text = value.astimezone(timezone.get_current_timezone()).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+# DRF's own formatting (ISO 8601, the current time zone, UTC as "Z"), as PostSerializer's.
+_DATETIME = serializers.DateTimeField()
 
 
 def _feed_post_data(post: FeedPost) -> dict:
@@ -75,7 +71,7 @@ def _feed_post_data(post: FeedPost) -> dict:
         "author": {"id": post.author_id, "username": post.author_username},
         "body": post.body,
         "media_urls": post.media_urls,
-        "created_at": _datetime_data(post.created_at),
+        "created_at": _DATETIME.to_representation(post.created_at),
         "like_count": post.like_count,
         "comment_count": post.comment_count,
         "share_count": post.share_count,
