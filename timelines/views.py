@@ -13,8 +13,8 @@ from feedsite.schema import PAGE_PARAMETERS, paginated
 from posts.serializers import PostSerializer, feed_posts_data
 from ranking import cursor as ranked_cursor
 from ranking.services import entry_source, ranked_feed_page
+from timelines.feed.page import feed_page
 from timelines.models import FeedConfig, FeedMode
-from timelines.services import feed_page
 
 CURSOR_SCOPE = "feed"
 FLAGS = {"": False, "0": False, "false": False, "1": True, "true": True}

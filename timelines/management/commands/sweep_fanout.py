@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from posts.models import FanoutState, Post
-from timelines.services import fanout_sweep, timelines_drop_stale
+from timelines.fanout.ledger import fanout_sweep, timelines_drop_stale
 
 
 class Command(BaseCommand):
