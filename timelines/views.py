@@ -1,3 +1,7 @@
+"""GET /api/feed/: parses the request, asks ``timelines.feed.page.feed_page`` (chronological)
+or ``ranking.services.ranked_feed_page`` (ranked) for a page, renders it
+(docs/architecture.md#read-path)."""
+
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema

@@ -4,7 +4,8 @@ Redis holds only what PostgreSQL can rebuild (docs/architecture.md#timeline-stor
 exact above its horizon, a missing list means "not built", and every command touches one key.
 This package is the store's interface; ``get_store()`` picks the single-node store
 (``single.py``) or the cluster store (``cluster.py``) from settings. Key names are in
-``timelines/keys.py``, the scripts in ``lua/``, the wire-level packing in ``wire.py``.
+``timelines/keys.py``, the scripts in ``lua/``, the wire-level packing in ``wire.py``, what
+errors mean in ``errors.py``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from redis.backoff import ExponentialBackoff, ExponentialWithJitterBackoff
 from redis.cluster import ClusterNode, RedisCluster
 from redis.retry import Retry
 
-from timelines.store.cluster import CLUSTER_TRANSIENT_ERRORS, ClusterTimelineStore, ReplicaAckTimeout
+from timelines.store.cluster import ClusterTimelineStore
+from timelines.store.errors import CLUSTER_TRANSIENT_ERRORS, REDIS_UNAVAILABLE, ReplicaAckTimeout
 from timelines.store.lists import (
     BUILDING,
     BUILDING_TTL_MS,
@@ -45,9 +47,6 @@ __all__ = [
     "get_store",
     "trim_slack",
 ]
-
-# Redis failures that mean "unavailable right now", as opposed to a bug in a command.
-REDIS_UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 # Server settings the timeline Redis should run with (docker-compose.yml and scripts/services.sh
 # pass them; make bench applies them for its run). Fan-out pushes at the head of long lists,

@@ -22,37 +22,13 @@ from redis.cluster import ClusterNode, RedisCluster
 from redis.connection import Connection
 from redis.crc import key_slot
 
+from timelines.store.errors import CLUSTER_RETRY, ReplicaAckTimeout, is_transient
 from timelines.store.lists import trim_slack
 from timelines.store.single import TimelineStore
 from timelines.store.wire import lpushx_payload, read_replies, resp, send_packed
 
-
-class ReplicaAckTimeout(redis.exceptions.TimeoutError):
-    """A cluster shard applied a write but not enough of its replicas confirmed it in time.
-    The write is retried (Celery autoretry on TimeoutError): scripts are idempotent, and a
-    failover in the meantime would otherwise have lost it."""
-
-
-# What a cluster answers while a failover or slot move is under way: worth retrying.
-CLUSTER_TRANSIENT_ERRORS = (
-    redis.exceptions.ClusterError,  # CLUSTERDOWN, MASTERDOWN, redis-py's retries exhausted
-    redis.exceptions.MovedError,
-    redis.exceptions.TryAgainError,
-    redis.exceptions.ReadOnlyError,  # a demoted master
-    redis.exceptions.SlotNotCoveredError,
-)
-# Errors after which a command is sent again, to wherever the refreshed topology says.
-_CLUSTER_RETRY = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, *CLUSTER_TRANSIENT_ERRORS)
 _CLUSTER_ATTEMPTS = 4
 _CLUSTER_BACKOFF_S = 0.05
-_TRANSIENT_PREFIXES = ("MOVED ", "ASK ", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN", "READONLY", "LOADING")
-
-
-def _is_transient(reply: object) -> bool:
-    """A reply after which a key's outcome is unknown or it belongs elsewhere now."""
-    if isinstance(reply, hiredis.ReplyError):
-        return str(reply).startswith(_TRANSIENT_PREFIXES)
-    return isinstance(reply, _CLUSTER_RETRY)
 
 
 @dataclass
@@ -92,7 +68,7 @@ class ClusterTimelineStore(TimelineStore):
             return sum(added or 0 for added in results)
         try:
             batches = self._batches_by_node(keys, range(len(keys)), {})
-        except _CLUSTER_RETRY:
+        except CLUSTER_RETRY:
             batches = []  # no slot map right now (mid-failover): every key takes the slow path
         lengths = [0] * len(keys)  # LPUSHX replies: a list's new length, 0 if it is missing
         unknown = [] if batches else list(range(len(keys)))
@@ -101,14 +77,14 @@ class ClusterTimelineStore(TimelineStore):
             for index, reply in zip(batch.indexes, replies, strict=True):
                 if type(reply) is int:
                     lengths[index] = reply
-                elif isinstance(reply, Exception | hiredis.ReplyError) and _is_transient(reply):
+                elif isinstance(reply, Exception | hiredis.ReplyError) and is_transient(reply):
                     unknown.append(index)
                 else:
                     raise redis.exceptions.ResponseError(str(reply))
             unconfirmed = unconfirmed or ack_error
         if unknown:
             if batches:  # something moved or failed: take a fresh slot map first
-                with contextlib.suppress(*_CLUSTER_RETRY):
+                with contextlib.suppress(*CLUSTER_RETRY):
                     self.client.nodes_manager.initialize()
             results = self._scripts_per_node(self._insert, [(keys[i], insert_args) for i in unknown])
             for index, added in zip(unknown, results, strict=True):
@@ -159,20 +135,20 @@ class ClusterTimelineStore(TimelineStore):
                 try:
                     node_client = self.client.get_redis_connection(batch.node)
                     connection = node_client.connection_pool.get_connection()
-                except _CLUSTER_RETRY as exc:
+                except CLUSTER_RETRY as exc:
                     outcomes.append((batch, [exc] * len(batch.indexes), None))
                     continue
                 error = None
                 try:
                     send_packed(connection, payload(batch))
-                except _CLUSTER_RETRY as exc:
+                except CLUSTER_RETRY as exc:
                     error = exc
                 sent.append((batch, node_client, connection, error))
             for batch, node_client, connection, error in sent:
                 if error is None:
                     try:
                         replies = read(batch, node_client, connection)
-                    except _CLUSTER_RETRY as exc:
+                    except CLUSTER_RETRY as exc:
                         error = exc
                 if error is not None:
                     connection.disconnect()
@@ -211,14 +187,14 @@ class ClusterTimelineStore(TimelineStore):
             time.sleep(_CLUSTER_BACKOFF_S * failures)
             try:
                 batches = self._batches_by_node([key for key, _ in calls], pending, ask_targets)
-            except _CLUSTER_RETRY as exc:  # no node for a slot yet: mid-failover
+            except CLUSTER_RETRY as exc:  # no node for a slot yet: mid-failover
                 last_error, failures = exc, failures + 1
                 self.client.nodes_manager.initialize()
                 continue
             pending, ask_targets, refresh, unconfirmed, loaded = [], {}, False, None, set()
             for batch, replies, ack_error in self._send_batches(script.sha, calls, batches):
                 for index, reply in zip(batch.indexes, replies, strict=True):
-                    if isinstance(reply, _CLUSTER_RETRY):
+                    if isinstance(reply, CLUSTER_RETRY):
                         refresh = True
                     elif isinstance(reply, redis.exceptions.AskError):
                         ask_targets[index] = self._node(reply.host, reply.port)
