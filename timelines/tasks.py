@@ -72,8 +72,7 @@ def fanout_chunk(post_id: int, user_ids: list[int], cap: int, replay: bool = Fal
 def sweep_fanout() -> int:
     """Periodic (Celery beat, CELERY_BEAT_SCHEDULE): re-enqueue posts whose fan-out did not
     complete, and drop timelines marked stale. Also ``manage.py sweep_fanout``."""
-    from timelines.fanout.ledger import fanout_sweep, timelines_drop_stale
+    from timelines.fanout.ledger import ledger_sweep
 
-    older_than = timedelta(seconds=settings.FANOUT_SWEEP_GRACE_SECONDS)
-    timelines_drop_stale()
-    return len(fanout_sweep(older_than=older_than))
+    _dropped, enqueued = ledger_sweep(older_than=timedelta(seconds=settings.FANOUT_SWEEP_GRACE_SECONDS))
+    return len(enqueued)

@@ -123,3 +123,11 @@ def fanout_sweep(*, older_than: timedelta, limit: int = 1000) -> list[int]:
     finally:
         Post.objects.filter(id__in=enqueued).update(fanout_swept_at=now)
     return enqueued
+
+
+def ledger_sweep(*, older_than: timedelta, limit: int = 1000) -> tuple[int, list[int]]:
+    """One pass of the sweeper (the ``sweep_fanout`` task and command): drop the stale
+    timelines, then re-enqueue what ``fanout_sweep`` finds. Returns how many timelines were
+    dropped and the post ids enqueued."""
+    dropped = timelines_drop_stale()
+    return dropped, fanout_sweep(older_than=older_than, limit=limit)

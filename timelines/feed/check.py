@@ -1,7 +1,7 @@
 """``check_feeds``'s backend: the feed as readers get it, compared with PostgreSQL's answer.
 
 Exercises the whole read path (Redis, merges, rebuilds) through ``feed_page``; a difference is
-a broken invariant of docs/architecture.md#timeline-store or #read-path.
+a broken invariant (docs/architecture.md#timeline-store, docs/architecture.md#read-path).
 """
 
 from __future__ import annotations
