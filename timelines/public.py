@@ -1,8 +1,10 @@
-"""What other apps (graph/, posts/, ranking/, bench/) use of timelines: import it from here.
+"""What other apps use of timelines: graph/, posts/ and ranking/ import this module,
+``timelines.models`` and ``timelines.keys`` only (tests/timelines/test_public.py checks it).
 
 Hooks for graph changes (run after commit; a Redis failure marks the timeline stale instead of
-failing the request), the delivery decision and fan-out enqueue for posts, and the feed page
-and its rows for the views and ranking. Everything else in timelines/ is internal.
+failing the request), the delivery decision and the one fan-out enqueue for posts
+(docs/architecture.md#fan-out), and the feed page and its rows for the views, ranking and the
+bench's views (docs/architecture.md#read-path). Everything else in timelines/ is internal.
 """
 
 from __future__ import annotations
