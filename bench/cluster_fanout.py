@@ -5,7 +5,7 @@
 
 Each configuration gets fresh Redis processes of its own on free ports (nothing shared is
 touched), N built timelines, then posts are fanned out to all of them in chunks of 1,000
-through the real store (``TimelineStore.push_to_many`` / ``ClusterTimelineStore``), by 1..C
+through the real store (``TimelineStore.push`` / ``ClusterTimelineStore``), by 1..C
 client processes at once (as that many Celery worker processes would). Throughput = timeline
 writes per second, median over repeats; ratios are against the single node of the same run.
 On a small shared machine the clients, not Redis, set that pace, so the benchmark also
@@ -40,7 +40,8 @@ import redis  # noqa: E402
 from redis.cluster import ClusterNode, RedisCluster  # noqa: E402
 
 from tests.redis_cluster import LocalRedisCluster, die_with_parent, free_ports  # noqa: E402
-from timelines.store import COMPLETE, ClusterTimelineStore, TimelineStore, timeline_key  # noqa: E402
+from timelines.keys import timeline_key  # noqa: E402
+from timelines.store import COMPLETE, ClusterTimelineStore, TimelineStore  # noqa: E402
 
 CHUNK = 1000
 CAP = 800
@@ -84,13 +85,13 @@ def build_timelines(store: TimelineStore, count: int) -> None:
 def _client(spec: dict, chunks: list[list[int]], post_ids: list[int], barrier, results) -> None:
     store = make_store(spec)
     keyed = [[timeline_key(u) for u in chunk] for chunk in chunks]
-    store.push_to_many(keys=["bench:{warm-up}"], post_id=1, cap=CAP)  # connect, load scripts
+    store.push(keys=["bench:{warm-up}"], post_id=1, cap=CAP)  # connect, load scripts
     barrier.wait()
     started = time.perf_counter()
     written = 0
     for post_id in post_ids:
         for keys in keyed:
-            written += store.push_to_many(keys=keys, post_id=post_id, cap=CAP)
+            written += store.push(keys=keys, post_id=post_id, cap=CAP)
     results.put((written, time.perf_counter() - started))
 
 

@@ -19,7 +19,8 @@ from bench.workload import readers_mark_active
 from graph.models import Account, FanoutMode, Follow
 from posts.models import Delivery, Post
 from posts.services import post_create
-from timelines.store import COMPLETE, get_store, timeline_key
+from timelines.keys import timeline_key
+from timelines.store import COMPLETE, get_store
 
 TASK_TIMEOUT = 120
 

@@ -13,7 +13,8 @@ from bench import http
 from bench.loadgen import summarize
 from bench.procs import ROOT
 from bench.workload import Workload, tokens_for
-from timelines.store import get_store, timeline_key
+from timelines.keys import timeline_key
+from timelines.store import get_store
 
 CONCURRENCY = 4  # closed-loop clients; gunicorn runs 2 sync workers on 2 cores
 # Each steady endpoint is measured in every round, in turn, and its rounds pooled: a slow spell

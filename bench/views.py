@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from feedsite.pagination import page_limit, page_response
 from posts.serializers import feed_posts_data
-from timelines import selectors
+from timelines.public import feed_post_ids_from_db, feed_posts_by_ids
 
 
 class PingView(APIView):
@@ -35,8 +35,8 @@ class PullFeedView(APIView):
         limit = page_limit(request)
         viewer = request.user
         per_author = True if request.query_params.get("plan") == "per-author" else None
-        ids = selectors.feed_post_ids_from_db(
+        ids = feed_post_ids_from_db(
             viewer_id=viewer.id, limit=limit, following_count=viewer.following_count, per_author=per_author
         )
-        posts = selectors.feed_posts_by_ids(viewer_id=viewer.id, post_ids=ids)
+        posts = feed_posts_by_ids(viewer_id=viewer.id, post_ids=ids)
         return page_response(results=feed_posts_data(posts), next_link=None)

@@ -119,7 +119,7 @@ def accounts_add(*, count: int, prefix: str) -> list[int]:
 
 
 def readers_mark_active(account_ids: list[int]) -> None:
-    """Fan-out writes only the timelines of readers active lately (see timelines.services)."""
+    """Fan-out writes only the timelines of readers active lately (see timelines.feed.policy)."""
     Account.objects.filter(id__in=account_ids).update(last_feed_read_at=timezone.now())
 
 

@@ -1,6 +1,6 @@
 """Read-replica routing. Only reads that tolerate a little replication lag are sent to the
 replica, and only inside ``replica_reads()``: today, the follower lists fan-out walks
-(timelines.selectors.follower_id_batches). Everything else, writes and reads that must see
+(timelines.fanout.plan.follower_id_batches). Everything else, writes and reads that must see
 the user's own writes, stays on ``default``. Without DATABASE_REPLICA_URL nothing changes
 (settings.READ_REPLICA, the alias to read from, is then None)."""
 

@@ -233,7 +233,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 
-# The fan-out sweeper (timelines.services.fanout_sweep): posts still pending this many seconds
+# The fan-out sweeper (timelines.fanout.ledger.fanout_sweep): posts still pending this many seconds
 # after creation are enqueued again; Celery beat runs it every FANOUT_SWEEP_INTERVAL seconds.
 FANOUT_SWEEP_GRACE_SECONDS = env_int("FANOUT_SWEEP_GRACE", 60)
 CELERY_BEAT_SCHEDULE = {

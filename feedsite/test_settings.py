@@ -1,7 +1,7 @@
 """Settings for the test suite: the real PostgreSQL (pytest-django creates test_<db>) and the
 real Redis, on a database index of its own (TEST_REDIS_URL, default db 15) so tests never touch
 a running instance's timelines or queue. Celery runs tasks eagerly unless a test starts a
-real worker (tests/timelines/test_worker.py)."""
+real worker (tests/timelines/fanout/test_worker.py)."""
 
 import os
 

@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin
 
 from graph.models import Account, Block, Follow, Mute
 from timelines.models import FeedConfig
-from timelines.selectors import account_fanout_mode
+from timelines.public import account_fanout_mode
 
 
 @admin.register(Account)

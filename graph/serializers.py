@@ -3,7 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from graph.models import Account
-from timelines.selectors import account_fanout_mode
+from timelines.public import account_fanout_mode
 
 
 class AccountCreateSerializer(serializers.Serializer):

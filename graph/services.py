@@ -10,12 +10,7 @@ from django.db.models import F
 from rest_framework.authtoken.models import Token
 
 from graph.models import Account, Block, Follow, Mute
-from timelines.services import (
-    REDIS_UNAVAILABLE,
-    timeline_backfill_author,
-    timeline_mark_stale,
-    timeline_remove_author,
-)
+from timelines.public import timeline_author_added, timeline_author_removed
 
 USERNAME_TAKEN = "A user with that username already exists."
 
@@ -48,19 +43,6 @@ def token_revoke(*, user: Account) -> None:
     Token.objects.filter(user=user).delete()
 
 
-def _after_commit(func, *, user_id: int, **kwargs) -> None:
-    # The graph change is committed; a Redis failure here must not turn it into a 500. The
-    # read path filters by PostgreSQL, so visibility is right regardless; a timeline that
-    # missed a backfill is marked stale in PostgreSQL and rebuilt once Redis is back.
-    def run() -> None:
-        try:
-            func(user_id=user_id, **kwargs)
-        except REDIS_UNAVAILABLE:
-            timeline_mark_stale(user_id=user_id)
-
-    transaction.on_commit(run, robust=True)
-
-
 def follow_create(*, follower: Account, followee: Account) -> bool:
     """Follow; returns False if already following. The followee's recent posts enter the
     follower's timeline right after commit."""
@@ -76,7 +58,7 @@ def follow_create(*, follower: Account, followee: Account) -> bool:
             Account.objects.filter(pk=followee.pk).update(followers_count=F("followers_count") + 1)
             Account.objects.filter(pk=follower.pk).update(following_count=F("following_count") + 1)
     if created:
-        _after_commit(timeline_backfill_author, user_id=follower.pk, author_id=followee.pk)
+        timeline_author_added(user_id=follower.pk, author_id=followee.pk)
     return created
 
 
@@ -88,7 +70,7 @@ def follow_delete(*, follower: Account, followee: Account) -> bool:
             Account.objects.filter(pk=followee.pk).update(followers_count=F("followers_count") - 1)
             Account.objects.filter(pk=follower.pk).update(following_count=F("following_count") - 1)
     if deleted:
-        _after_commit(timeline_remove_author, user_id=follower.pk, author_id=followee.pk)
+        timeline_author_removed(user_id=follower.pk, author_id=followee.pk)
     return bool(deleted)
 
 
@@ -115,7 +97,7 @@ def mute_create(*, muter: Account, muted: Account) -> bool:
     with transaction.atomic():
         _, created = Mute.objects.get_or_create(muter=muter, muted=muted)
     if created:
-        _after_commit(timeline_remove_author, user_id=muter.pk, author_id=muted.pk)
+        timeline_author_removed(user_id=muter.pk, author_id=muted.pk)
     return created
 
 
@@ -123,7 +105,7 @@ def mute_delete(*, muter: Account, muted: Account) -> bool:
     with transaction.atomic():
         deleted, _ = Mute.objects.filter(muter=muter, muted=muted).delete()
     if deleted and Follow.objects.filter(follower=muter, followee=muted).exists():
-        _after_commit(timeline_backfill_author, user_id=muter.pk, author_id=muted.pk)
+        timeline_author_added(user_id=muter.pk, author_id=muted.pk)
     return bool(deleted)
 
 

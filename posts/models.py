@@ -36,7 +36,7 @@ class Post(models.Model):
     delivery = models.CharField(max_length=4, choices=Delivery.choices, default=Delivery.PUSH)
     # Fan-out bookkeeping in the source of truth: the broker is Redis, so a post whose fan-out
     # could not be enqueued (Redis down) or whose message was lost (Redis flushed) stays
-    # pending until timelines.services.fanout_sweep enqueues it again.
+    # pending until timelines.fanout.ledger.fanout_sweep enqueues it again.
     fanout_state = models.CharField(max_length=7, choices=FanoutState.choices, default=FanoutState.PENDING)
     fanout_swept_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)

@@ -16,7 +16,7 @@ from posts.models import (
 )
 
 if TYPE_CHECKING:
-    from timelines.selectors import FeedPost
+    from timelines.public import FeedPost
 
 
 class AuthorSerializer(serializers.Serializer):
@@ -80,7 +80,7 @@ def _feed_post_data(post: FeedPost) -> dict:
 
 
 def feed_posts_data(posts: Sequence[FeedPost]) -> list[dict]:
-    """Feed pages (timelines.selectors.FeedPost values) as PostSerializer renders posts, field
+    """Feed pages (timelines.public.FeedPost values) as PostSerializer renders posts, field
     for field (tests/posts/test_serializers.py compares the two): without DRF's per-field
     machinery, which cost a feed page more than its queries."""
     data = []

@@ -17,9 +17,7 @@ from django.utils import timezone
 from graph.models import Account, Block
 from posts.models import Comment, Delivery, Like, Post
 from timelines.models import FeedConfig
-from timelines.selectors import account_fanout_mode, account_is_celebrity
-from timelines.services import fanout_mark_replay
-from timelines.tasks import fanout_post_enqueue
+from timelines.public import account_fanout_mode, account_is_celebrity, fanout_enqueue
 
 
 def post_create(
@@ -93,8 +91,8 @@ def _redeliver(*, post_id: int) -> None:
     post = post.first()
     if post is None:
         return
-    fanout_mark_replay(post_id=post_id)  # lists that kept the id must not get it twice
-    fanout_post_enqueue(post_id=post_id, delivery=post.delivery, audience=post.author.followers_count)
+    # A replay: lists that kept the id must not get it twice.
+    fanout_enqueue(post_id=post_id, delivery=post.delivery, audience=post.author.followers_count, replay=True)
 
 
 # -- engagement ------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from feedsite.bulk import bulk_load, copy_rows, ids_reserve
 from graph.models import Account
 from posts.models import Comment, Delivery, FanoutState, Like, Post
 from timelines.models import FeedConfig
-from timelines.selectors import account_fanout_mode, account_is_celebrity
+from timelines.public import account_fanout_mode, account_is_celebrity
 
 _WORDS = (
     "feed",

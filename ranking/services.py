@@ -4,7 +4,7 @@ A request without a cursor ranks afresh (pull to refresh):
 
 1. Candidates: the newest ``rank_candidates`` entries of the viewer's merged feed (pushed
    timeline + pulled outboxes), filtered and de-duplicated exactly as in chronological mode
-   (``timelines.services.feed_page``). They span the *ranked window* ``floor``..``top``.
+   (``timelines.public.feed_page``). They span the *ranked window* ``floor``..``top``.
 2. Features in bulk (ranking.selectors: two queries), scores from the ranker (ranking.base),
    then no more than ``rank_max_author_run`` posts by one author in a row.
 3. The ranked order is stored as a snapshot in Redis (ranking.snapshot) and the first page is
@@ -37,8 +37,7 @@ from ranking.formula import FormulaRanker
 from ranking.selectors import engagement_by_post, viewer_affinity
 from ranking.snapshot import snapshot_breakdowns, snapshot_read, snapshot_save
 from timelines.models import FeedConfig
-from timelines.selectors import FeedEntry, FeedPost, feed_entries_by_ids, feed_posts_by_ids
-from timelines.services import FeedPage, feed_page
+from timelines.public import FeedEntry, FeedPage, FeedPost, feed_entries_by_ids, feed_page, feed_posts_by_ids
 
 
 def get_ranker(config: FeedConfig) -> Ranker:

@@ -18,19 +18,12 @@ from collections.abc import Mapping, Sequence
 
 import redis
 
-from timelines.store import get_store
+from timelines.keys import explain_key, snapshot_key
+from timelines.public import get_store
 
 logger = logging.getLogger(__name__)
 # RedisClusterException (e.g. no reachable node) does not derive from RedisError.
 REDIS_ERRORS = (redis.exceptions.RedisError, redis.exceptions.RedisClusterException)
-
-
-def snapshot_key(viewer_id: int, session: str) -> str:
-    return f"rk:{{{viewer_id}}}:{session}"
-
-
-def explain_key(viewer_id: int, session: str) -> str:
-    return f"rkx:{{{viewer_id}}}:{session}"
 
 
 def snapshot_save(

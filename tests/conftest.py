@@ -10,9 +10,10 @@ from graph.models import Account
 from tests.factories import AccountFactory, token_for
 from tests.redis_cluster import LocalRedisCluster
 from timelines import local_cache
+from timelines.feed.policy import timeline_ttl_ms
+from timelines.keys import timeline_key
 from timelines.models import FeedConfig
-from timelines.services import timeline_ttl_ms
-from timelines.store import TimelineStore, get_store, timeline_key
+from timelines.store import TimelineStore, get_store
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

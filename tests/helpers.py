@@ -6,7 +6,8 @@ from collections.abc import Callable
 from django.db import connection
 from rest_framework.test import APIClient
 
-from timelines.store import TimelineStore, outbox_key, timeline_key
+from timelines.keys import outbox_key, timeline_key
+from timelines.store import TimelineStore
 
 
 def timeline_raw(store: TimelineStore, user_id: int) -> list[int]:

@@ -10,8 +10,8 @@ from graph.services import block_create, follow_create, mute_create
 from posts.models import Post
 from tests.factories import PASSWORD, AccountFactory, PostFactory
 from tests.helpers import feed_ids, timeline_raw
+from timelines.keys import fanout_claim_key
 from timelines.models import FeedConfig
-from timelines.services import fanout_claim_key
 
 pytestmark = pytest.mark.django_db
 

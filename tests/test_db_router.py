@@ -10,7 +10,9 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.factories import AccountFactory, PostFactory, bulk_followers
 from tests.helpers import feed_ids
-from timelines import selectors, services, tasks
+from timelines import tasks
+from timelines.fanout.plan import ReplicaBehind, replica_has_post
+from timelines.fanout.push import fanout_start
 
 BOTH = ["default", "replica"]
 
@@ -34,7 +36,7 @@ def test_fanout_reads_follower_lists_from_the_replica(replica, warm_timelines, c
         CaptureQueriesContext(connections["replica"]) as on_replica,
         CaptureQueriesContext(connections["default"]) as on_default,
     ):
-        plan = services.fanout_start(post_id=post.id)
+        plan = fanout_start(post_id=post.id)
         batches = list(plan.follower_batches)
     assert sorted(u for batch in batches for u in batch) == sorted(f.id for f in followers)
     assert len(follow_queries(on_replica)) == 1  # the follower list, and only it
@@ -54,9 +56,9 @@ def test_fanout_waits_for_a_replica_that_has_not_replayed_the_post(replica):
     author = AccountFactory()
     bulk_followers(author, 2)
     post = PostFactory(author=author)  # uncommitted: the replica cannot see it yet
-    with pytest.raises(services.ReplicaBehind):
-        services.fanout_start(post_id=post.id)
-    assert services.ReplicaBehind in tasks.fanout_post.autoretry_for  # retried with backoff
+    with pytest.raises(ReplicaBehind):
+        fanout_start(post_id=post.id)
+    assert ReplicaBehind in tasks.fanout_post.autoretry_for  # retried with backoff
 
 
 @pytest.mark.django_db(databases=BOTH)
@@ -65,7 +67,7 @@ def test_without_a_replica_everything_reads_default():
     bulk_followers(author, 2)
     post = PostFactory(author=author)
     with CaptureQueriesContext(connections["replica"]) as on_replica:
-        assert selectors.replica_has_post(post_id=post.id)
-        plan = services.fanout_start(post_id=post.id)
+        assert replica_has_post(post_id=post.id)
+        plan = fanout_start(post_id=post.id)
         assert [len(batch) for batch in plan.follower_batches] == [2]
     assert on_replica.captured_queries == []

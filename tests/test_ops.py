@@ -153,7 +153,7 @@ def test_fanout_and_rebuild_logs_are_json_with_their_fields(warm_timelines, run_
     stream = StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("timelines.services")
+    logger = logging.getLogger("timelines")
     logger.addHandler(handler)
     try:
         author = AccountFactory()

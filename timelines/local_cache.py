@@ -5,7 +5,7 @@ one Redis key (one shard, in a cluster). Each web process keeps what it read for
 ``FeedConfig.outbox_cache_ms`` (jittered, so processes do not refresh in step) and drops its
 copy when it writes to that outbox itself. Another process's new post therefore shows after
 at most that long; the feed's PostgreSQL filter still applies deletes, blocks and mutes at
-once, because the copy holds ids only.
+once, because the copy holds ids only (docs/architecture.md#read-path).
 """
 
 from __future__ import annotations

@@ -49,7 +49,8 @@ RANKING_FIELDS = (
 
 class FeedConfig(models.Model):
     """The single row of runtime feed settings, edited in the admin or with
-    ``manage.py feed_config``. Read fresh by each fan-out, so a change applies to the next post."""
+    ``manage.py feed_config``. Fan-out and the feed read path use ``cached()``, a copy at
+    most CACHE_SECONDS old, so a change applies to posts and pages within seconds."""
 
     SINGLETON_ID = 1
 

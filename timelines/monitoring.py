@@ -18,9 +18,11 @@ from urllib.parse import urlsplit
 import redis
 from django.conf import settings
 
+from timelines.fanout.plan import FANOUT_BULK_QUEUE, FANOUT_QUEUE
+from timelines.keys import STATS_KEY
+
 logger = logging.getLogger(__name__)
 
-STATS_KEY = "feedsite:fanout:minute:{}"
 STATS_TTL_SECONDS = 3 * 3600
 STATS_FIELDS = ("posts", "chunks", "recipients", "writes")
 # kombu's Redis transport keeps priorities 3, 6 and 9 in lists of their own next to the queue.
@@ -75,7 +77,6 @@ def fanout_throughput(*, minutes: int) -> dict[str, int]:
 def fanout_queue_names() -> list[str]:
     """Every queue Celery routes tasks to: the default one plus any configured."""
     from feedsite.celery import app
-    from timelines.selectors import FANOUT_BULK_QUEUE, FANOUT_QUEUE
 
     names = {app.conf.task_default_queue or "celery", FANOUT_QUEUE, FANOUT_BULK_QUEUE}
     for queue in app.conf.task_queues or ():

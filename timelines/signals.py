@@ -1,5 +1,6 @@
-"""Posts enter fan-out here, once the transaction that created the post commits; task
-messages are stamped with their send time so the fan-out lag can be measured."""
+"""Posts enter fan-out here, once the transaction that created the post commits
+(docs/architecture.md#fan-out); task messages are stamped with their send time so the fan-out
+lag can be measured."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.dispatch import receiver
 
 from feedsite.metrics import FANOUT_TASK_WAIT
 from posts.models import Post
+from timelines.fanout.enqueue import fanout_enqueue
 from timelines.monitoring import SENT_AT_HEADER
 
 logger = logging.getLogger(__name__)
@@ -29,9 +31,7 @@ def enqueue_fanout(
     audience = instance.author.followers_count  # the author is loaded by posts.services
 
     def enqueue() -> None:
-        from timelines.tasks import fanout_post_enqueue
-
-        fanout_post_enqueue(post_id=post_id, delivery=delivery, audience=audience)
+        fanout_enqueue(post_id=post_id, delivery=delivery, audience=audience)
 
     # on_commit: a worker must never see a post id before the row is visible, and a rolled
     # back post must never be fanned out. robust: the post is already committed; a broker

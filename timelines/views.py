@@ -1,3 +1,7 @@
+"""GET /api/feed/: parses the request, asks ``timelines.feed.page.feed_page`` (chronological)
+or ``ranking.services.ranked_feed_page`` (ranked) for a page, renders it
+(docs/architecture.md#read-path)."""
+
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -13,8 +17,8 @@ from feedsite.schema import PAGE_PARAMETERS, paginated
 from posts.serializers import PostSerializer, feed_posts_data
 from ranking import cursor as ranked_cursor
 from ranking.services import entry_source, ranked_feed_page
+from timelines.feed.page import feed_page
 from timelines.models import FeedConfig, FeedMode
-from timelines.services import feed_page
 
 CURSOR_SCOPE = "feed"
 FLAGS = {"": False, "0": False, "false": False, "1": True, "true": True}

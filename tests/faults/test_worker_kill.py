@@ -14,8 +14,9 @@ from django.core.management import call_command
 from posts.services import post_create
 from tests.factories import AccountFactory, bulk_followers
 from tests.faults.procs import Stack, suite_database_url, wait_for
+from timelines.keys import timeline_key
 from timelines.models import FeedConfig, PendingChunk
-from timelines.store import COMPLETE, timeline_key
+from timelines.store import COMPLETE
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 

@@ -12,7 +12,7 @@ from graph.services import block_create, follow_create
 from posts.models import Delivery, Post
 from tests.factories import PostFactory, bulk_followers
 from tests.helpers import POST_KEYS, assert_error
-from timelines.store import timeline_key
+from timelines.keys import timeline_key
 
 pytestmark = pytest.mark.django_db
 

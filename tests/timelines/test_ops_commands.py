@@ -18,9 +18,11 @@ from graph.models import Account, Follow
 from graph.services import follow_create, follow_delete
 from tests.factories import AccountFactory, PostFactory, bulk_followers
 from tests.helpers import outbox_raw, timeline_raw
-from timelines import selectors, tasks
+from timelines import tasks
+from timelines.fanout.plan import FANOUT_QUEUE
+from timelines.keys import timeline_key
 from timelines.models import LIFECYCLE_FIELDS, FeedConfig
-from timelines.store import COMPLETE, timeline_key
+from timelines.store import COMPLETE
 
 pytestmark = pytest.mark.django_db
 
@@ -169,7 +171,7 @@ def test_fanout_status_reports_queues_lag_and_throughput(warm_timelines, run_com
     waiting = PostFactory(author=author)
     celery_app.conf.task_always_eager = False
     try:  # a real message in the broker's fanout queue, as a busy worker would leave it
-        tasks.fanout_post.apply_async(args=[waiting.id], queue=selectors.FANOUT_QUEUE)
+        tasks.fanout_post.apply_async(args=[waiting.id], queue=FANOUT_QUEUE)
     finally:
         celery_app.conf.task_always_eager = True
 

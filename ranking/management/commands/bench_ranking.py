@@ -27,9 +27,7 @@ from ranking.base import Features, diversify
 from ranking.selectors import engagement_by_post, viewer_affinity
 from ranking.services import candidate_of, get_ranker, ranked_feed_page
 from timelines.models import FeedConfig
-from timelines.selectors import feed_entries_by_ids
-from timelines.services import feed_page
-from timelines.store import get_store
+from timelines.public import feed_entries_by_ids, feed_page, get_store
 
 PREFIX = "benchrank_"
 

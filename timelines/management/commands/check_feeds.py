@@ -5,7 +5,7 @@ from django.db.models import Max
 
 from graph.models import Account
 from posts.models import Post
-from timelines.services import FeedCheckUnavailable, feed_check
+from timelines.feed.check import FeedCheckUnavailable, feed_check
 
 SHOWN_IDS = 10
 

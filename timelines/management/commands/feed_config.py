@@ -4,8 +4,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from graph.models import Account, FanoutMode
+from timelines.fanout.plan import account_fanout_mode
 from timelines.models import LIFECYCLE_FIELDS, RANKING_FIELDS, FeedConfig
-from timelines.selectors import account_fanout_mode
 
 KNOBS = {
     "celebrity_threshold": "celebrity-threshold",

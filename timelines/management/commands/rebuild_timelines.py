@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from feedsite.progress import ProgressBar
 from graph.models import Account
+from timelines.feed.rebuild import outbox_rebuild, timeline_repair
 from timelines.models import FeedConfig
-from timelines.services import outbox_rebuild, timeline_repair
 
 BATCH = 2000
 
@@ -54,7 +54,7 @@ class Command(BaseCommand):
         config = FeedConfig.load()
         started = time.monotonic()
         progress = ProgressBar(self.stdout)
-        # A reader inactive for inactive_days has no cached timeline (timelines.services.
+        # A reader inactive for inactive_days has no cached timeline (timelines.feed.policy.
         # timeline_ttl_ms): theirs is dropped, not rebuilt, and their next read rebuilds it.
         timelines = self._each(
             accounts,

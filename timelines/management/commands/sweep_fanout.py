@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from posts.models import FanoutState, Post
-from timelines.services import fanout_sweep, timelines_drop_stale
+from timelines.fanout.ledger import ledger_sweep
 
 
 class Command(BaseCommand):
@@ -32,8 +32,9 @@ class Command(BaseCommand):
         if options["grace"] < 0 or options["limit"] < 1:
             raise CommandError("--grace must be >= 0 and --limit >= 1.")
         try:
-            dropped = timelines_drop_stale()
-            ids = fanout_sweep(older_than=timedelta(seconds=options["grace"]), limit=options["limit"])
+            dropped, ids = ledger_sweep(
+                older_than=timedelta(seconds=options["grace"]), limit=options["limit"]
+            )
         except (kombu.exceptions.OperationalError, redis.exceptions.ConnectionError) as exc:
             pending = Post.objects.filter(fanout_state=FanoutState.PENDING).count()
             raise CommandError(f"Broker unavailable ({exc}); {pending} posts still pending.") from None

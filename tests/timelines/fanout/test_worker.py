@@ -15,7 +15,8 @@ from django.db import connection
 from tests.factories import AccountFactory, bulk_followers
 from tests.helpers import timeline_raw
 from tests.workers import ALL_QUEUES, celery_workers
-from timelines.store import COMPLETE, TimelineStore, timeline_key
+from timelines.keys import timeline_key
+from timelines.store import COMPLETE, TimelineStore
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -23,9 +23,12 @@ from posts.models import FanoutState, Post
 from posts.synthetic import posts_generate
 from tests.factories import AccountFactory, PostFactory, bulk_followers
 from tests.helpers import assert_error, feed_ids, timeline_raw
-from timelines import services, tasks
+from timelines import tasks
+from timelines.fanout.ledger import fanout_chunk_sent, fanout_finish, fanout_sweep
+from timelines.feed.page import feed_page
+from timelines.keys import timeline_key
 from timelines.models import FeedConfig, PendingChunk, StaleTimeline
-from timelines.store import COMPLETE, TimelineStore, timeline_key
+from timelines.store import COMPLETE, TimelineStore
 from timelines.views import DEGRADED_HEADER
 
 pytestmark = pytest.mark.django_db
@@ -65,9 +68,9 @@ def test_sweeper_enqueues_stranded_posts_once_per_grace_period(redis_store, warm
 
     # A swept post that is still pending (its message was lost too) waits another grace period.
     Post.objects.filter(id=old.id).update(fanout_state=FanoutState.PENDING)
-    assert services.fanout_sweep(older_than=timedelta(seconds=60)) == []
+    assert fanout_sweep(older_than=timedelta(seconds=60)) == []
     Post.objects.filter(id=old.id).update(fanout_swept_at=timezone.now() - timedelta(seconds=61))
-    assert services.fanout_sweep(older_than=timedelta(seconds=60)) == [old.id]
+    assert fanout_sweep(older_than=timedelta(seconds=60)) == [old.id]
     # Replayed fan-out: still exactly once.
     assert timeline_raw(redis_store, follower.id) == [old.id, COMPLETE]
 
@@ -77,7 +80,7 @@ def test_deleted_and_pull_mode_posts_finish_too(redis_store):
     pulled = PostFactory(author=celebrity)
     deleted = PostFactory(author=AccountFactory())
     Post.objects.filter(id=deleted.id).update(deleted_at=timezone.now())
-    assert services.fanout_sweep(older_than=timedelta(0)) == [pulled.id, deleted.id]
+    assert fanout_sweep(older_than=timedelta(0)) == [pulled.id, deleted.id]
     assert pending_ids() == set()
 
 
@@ -101,7 +104,7 @@ def test_feed_is_served_from_postgresql_when_redis_is_down(
 
     redis_store.client.delete(timeline_key(viewer.id))
     with monkeypatch.context() as patch:
-        patch.setattr(services, "get_store", dead_store)
+        patch.setattr("timelines.store.get_store", dead_store)
         response = client_for(viewer).get("/api/feed/?limit=2")
         assert response.status_code == 200
         assert response[DEGRADED_HEADER] == "redis-unavailable"
@@ -126,7 +129,7 @@ def test_a_timeline_that_missed_a_follow_backfill_is_rebuilt_when_redis_returns(
         post = PostFactory(author=author)
     warm_timelines([viewer.id])
     with monkeypatch.context() as patch, run_commit_hooks():
-        patch.setattr(services, "get_store", dead_store)
+        patch.setattr("timelines.store.get_store", dead_store)
         follow_create(follower=viewer, followee=author)  # the backfill fails after commit
     assert list(StaleTimeline.objects.values_list("user_id", flat=True)) == [viewer.id]
     assert timeline_raw(redis_store, viewer.id) == [COMPLETE]  # it missed the author's post
@@ -140,8 +143,8 @@ def test_a_timeline_that_missed_a_follow_backfill_is_rebuilt_when_redis_returns(
 
 def test_a_fanout_task_that_gives_up_leaves_the_post_to_the_sweeper(redis_store, monkeypatch):
     post = PostFactory(author=AccountFactory())
-    services.fanout_finish(post_id=post.id)
-    monkeypatch.setattr(services, "get_store", dead_store)
+    fanout_finish(post_id=post.id)
+    monkeypatch.setattr("timelines.store.get_store", dead_store)
     max_retries = tasks.RETRY_POLICY["max_retries"]
     result = tasks.fanout_chunk.apply(args=[post.id, [1], 800], retries=max_retries, throw=False)
     assert isinstance(result.result, redis.exceptions.ConnectionError)
@@ -175,7 +178,7 @@ def test_check_feeds_reports_missing_posts(redis_store, warm_timelines, run_comm
         call_command("check_feeds", "--sample", "0", "--user", str(follower.id), stdout=out)
     assert error.value.returncode == 1
     assert f"user {follower.id}: missing [{lost.id}], extra []" in out.getvalue()
-    assert [p.id for p in services.feed_page(viewer=follower, before_id=None, limit=5).posts] == [kept.id]
+    assert [p.id for p in feed_page(viewer=follower, before_id=None, limit=5).posts] == [kept.id]
 
 
 def test_database_errors_are_a_json_503_with_retry_after():
@@ -227,12 +230,12 @@ def test_a_chunk_whose_message_was_lost_is_sent_again_by_the_sweeper(redis_store
     lost = followers[2:4]
     for user_id in lost:
         redis_store.remove(key=timeline_key(user_id), post_ids=[post.id])
-    services.fanout_chunk_sent(post_id=post.id, user_ids=lost, queue="fanout")
-    services.fanout_chunk_sent(post_id=post.id, user_ids=lost, queue="fanout")  # a re-run fan-out
+    fanout_chunk_sent(post_id=post.id, user_ids=lost, queue="fanout")
+    fanout_chunk_sent(post_id=post.id, user_ids=lost, queue="fanout")  # a re-run fan-out
     assert list(PendingChunk.objects.values_list("user_ids", flat=True)) == [lost]  # recorded once
-    assert services.fanout_sweep(older_than=timedelta(seconds=60)) == []
+    assert fanout_sweep(older_than=timedelta(seconds=60)) == []
     assert PendingChunk.objects.count() == 1  # within its grace period: left alone
     PendingChunk.objects.update(sent_at=timezone.now() - timedelta(seconds=61))
-    services.fanout_sweep(older_than=timedelta(seconds=60))
+    fanout_sweep(older_than=timedelta(seconds=60))
     assert not PendingChunk.objects.exists()
     assert all(timeline_raw(redis_store, u) == [post.id, COMPLETE] for u in followers)

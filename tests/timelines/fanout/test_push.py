@@ -10,9 +10,10 @@ from graph.models import Follow
 from posts.models import Delivery
 from tests.factories import AccountFactory, PostFactory, bulk_followers
 from tests.helpers import outbox_raw, timeline_raw
-from timelines import services, tasks
+from timelines import tasks
+from timelines.keys import chunk_digest, fanout_claim_key, timeline_key
 from timelines.models import FeedConfig, PendingChunk
-from timelines.store import COMPLETE, get_store, timeline_key, trim_slack
+from timelines.store import COMPLETE, get_store, trim_slack
 
 pytestmark = [pytest.mark.django_db, pytest.mark.also_cluster]
 
@@ -75,8 +76,8 @@ def test_chunk_redelivered_after_dying_mid_way_never_duplicates(redis_store, war
     warm_timelines(ids)
     post = PostFactory(author=author)
     store = get_store()
-    assert store.claim(key=services.fanout_claim_key(post_id=post.id, digest=services.chunk_digest(ids)))
-    assert store.push_to_many(keys=[timeline_key(i) for i in ids[:25]], post_id=post.id, cap=800) == 25
+    assert store.claim(key=fanout_claim_key(post_id=post.id, digest=chunk_digest(ids)))
+    assert store.push(keys=[timeline_key(i) for i in ids[:25]], post_id=post.id, cap=800) == 25
 
     assert tasks.fanout_chunk.apply(args=[post.id, ids, 800]).get() == 15
     assert {tuple(timeline_raw(redis_store, i)) for i in ids} == {(post.id, COMPLETE)}

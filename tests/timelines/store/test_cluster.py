@@ -7,12 +7,12 @@ import pytest
 from redis.cluster import RedisCluster
 from redis.crc import key_slot
 
+from timelines.keys import timeline_key
 from timelines.store import (
     COMPLETE,
     ClusterTimelineStore,
     TimelineStore,
     get_store,
-    timeline_key,
     trim_slack,
 )
 
@@ -50,12 +50,12 @@ def test_cluster_nodes_setting_selects_the_cluster_client(redis_store, redis_clu
     assert {n.name for n in get_store().client.get_primaries()} <= set(redis_cluster.nodes)
 
 
-@pytest.mark.parametrize("dedup", [False, True], ids=["lpushx", "insert-script"])
-def test_a_chunk_costs_one_round_trip_per_master(redis_store, dedup):
+@pytest.mark.parametrize("replay", [False, True], ids=["lpushx", "insert-script"])
+def test_a_chunk_costs_one_round_trip_per_master(redis_store, replay):
     store = RecordingStore(redis_store.client)
     build(store, KEYS)
     store.client.script_load(store._insert.script)
-    assert store.push_to_many(keys=KEYS, post_id=9, cap=800, dedup=dedup) == len(KEYS)
+    assert store.push(keys=KEYS, post_id=9, cap=800, replay=replay) == len(KEYS)
     (round_trip,) = store.round_trips
     primaries = {n.name for n in redis_store.client.get_primaries()}
     assert len(round_trip) == len(primaries) == 3  # the keys spread over all three masters
@@ -63,7 +63,7 @@ def test_a_chunk_costs_one_round_trip_per_master(redis_store, dedup):
     assert sum(count for _, count in round_trip) == len(KEYS)
     assert {tuple(store.client.lrange(k, 0, -1)) for k in KEYS} == {(b"9", str(COMPLETE).encode())}
     # A replay (a retried chunk) deduplicates.
-    assert store.push_to_many(keys=KEYS, post_id=9, cap=800, dedup=True) == 0
+    assert store.push(keys=KEYS, post_id=9, cap=800, replay=True) == 0
     assert {tuple(store.client.lrange(k, 0, -1)) for k in KEYS} == {(b"9", str(COMPLETE).encode())}
 
 
@@ -71,7 +71,7 @@ def test_lists_are_trimmed_past_cap_and_slack(redis_store):
     store = RecordingStore(redis_store.client)
     build(store, KEYS[:30])
     for post_id in range(1, 30):
-        store.push_to_many(keys=KEYS[:30], post_id=post_id, cap=20)
+        store.push(keys=KEYS[:30], post_id=post_id, cap=20)
     assert all(store.client.llen(k) <= 20 + trim_slack(20) for k in KEYS[:30])
     assert store.read(KEYS[0]).ids[:20] == list(range(29, 9, -1))
 
@@ -84,7 +84,7 @@ def test_a_stale_slot_map_is_corrected_by_moved(redis_store):
     owners = store.client.nodes_manager.slots_cache[slot]
     wrong = next(n for n in store.client.get_primaries() if n.name != owners[0].name)
     store.client.nodes_manager.slots_cache[slot] = [wrong]  # as if the slot had moved
-    assert store.push_to_many(keys=KEYS[:1], post_id=5, cap=800) == 1
+    assert store.push(keys=KEYS[:1], post_id=5, cap=800) == 1
     assert len(store.round_trips) == 2  # MOVED, then the refreshed owner
     assert store.client.nodes_manager.slots_cache[slot][0].name == owners[0].name
 
@@ -112,6 +112,6 @@ def test_scripts_are_reloaded_where_the_cache_was_lost(redis_store):
     """A promoted replica or restarted master has no script cache (NOSCRIPT)."""
     build(redis_store, KEYS)
     redis_store.client.script_flush()
-    assert redis_store.push_to_many(keys=KEYS, post_id=4, cap=800) == len(KEYS)
+    assert redis_store.push(keys=KEYS, post_id=4, cap=800) == len(KEYS)
     assert redis_store.insert(key=KEYS[0], post_ids=[3], cap=800) == 1
     assert redis_store.read(KEYS[0]).ids == [4, 3]

@@ -12,7 +12,8 @@ from graph.services import block_create, follow_create, mute_create
 from posts.models import Delivery, Post
 from posts.services import post_delete
 from tests.factories import AccountFactory, PostFactory, bulk_followers
-from timelines import selectors
+from timelines.fanout.plan import follower_id_batches
+from timelines.feed.visibility import feed_post_ids_from_db
 
 pytestmark = pytest.mark.django_db
 
@@ -61,17 +62,17 @@ def expected_ids(viewer, *, before_id=None, delivery=None, limit):
 @pytest.mark.parametrize("plan_limit", [0, 10_000], ids=["newest-first-walk", "per-author"])
 @pytest.mark.parametrize("delivery", [None, Delivery.PUSH])
 def test_both_plans_match_the_definition(random_network, monkeypatch, plan_limit, delivery):
-    monkeypatch.setattr(selectors, "PER_AUTHOR_SCAN_MAX_FOLLOWEES", plan_limit)
+    monkeypatch.setattr("timelines.feed.visibility.PER_AUTHOR_SCAN_MAX_FOLLOWEES", plan_limit)
     viewer = random_network
     newest = expected_ids(viewer, limit=1000)
     assert len(newest) > 30  # the network gives the viewer a real feed
     for before_id in (None, newest[5], newest[len(newest) // 2], newest[-1]):
         for limit in (1, 7, 500):
-            got = selectors.feed_post_ids_from_db(
+            got = feed_post_ids_from_db(
                 viewer_id=viewer.id, before_id=before_id, limit=limit, delivery=delivery
             )
             assert got == expected_ids(viewer, before_id=before_id, delivery=delivery, limit=limit)
-            forced = selectors.feed_post_ids_from_db(  # the same plan, asked for by name
+            forced = feed_post_ids_from_db(  # the same plan, asked for by name
                 viewer_id=viewer.id,
                 before_id=before_id,
                 limit=limit,
@@ -87,7 +88,7 @@ def test_follower_id_batches_cover_every_follower_once(monkeypatch, page, batch)
     author = AccountFactory()
     followers = [f.id for f in bulk_followers(author, 23)]
     Follow.objects.filter(follower_id=followers[5]).delete()  # a gap in the edge ids
-    monkeypatch.setattr(selectors, "FOLLOWER_PAGE", page)
-    batches = list(selectors.follower_id_batches(author_id=author.id, batch_size=batch))
+    monkeypatch.setattr("timelines.fanout.plan.FOLLOWER_PAGE", page)
+    batches = list(follower_id_batches(author_id=author.id, batch_size=batch))
     assert [i for b in batches for i in b] == followers[:5] + followers[6:]
     assert all(len(b) <= batch for b in batches) and all(batches)

@@ -7,16 +7,15 @@ import random
 import pytest
 import redis
 
+from timelines.keys import timeline_key, timeline_keys
 from timelines.store import (
     BUILDING,
     CLAIM_TTL_MS,
     COMPLETE,
     CachedList,
-    lpushx_payload,
-    timeline_key,
-    timeline_keys,
     trim_slack,
 )
+from timelines.store.wire import lpushx_payload
 
 pytestmark = pytest.mark.also_cluster
 
@@ -38,7 +37,7 @@ def test_keys_carry_a_cluster_hash_tag():
 
 
 def test_push_into_missing_list_creates_nothing(redis_store):
-    assert redis_store.push_to_many(keys=[KEY], post_id=5, cap=10) == 0
+    assert redis_store.push(keys=[KEY], post_id=5, cap=10) == 0
     assert redis_store.insert(key=KEY, post_ids=[5, 4], cap=10) is None  # "not built"
     assert not redis_store.client.exists(KEY)
     built(redis_store, [5])
@@ -47,12 +46,12 @@ def test_push_into_missing_list_creates_nothing(redis_store):
 
 def test_deduplicating_push_is_idempotent_and_reads_are_ordered(redis_store):
     built(redis_store, [3, 1])
-    assert redis_store.push_to_many(keys=[KEY], post_id=5, cap=10) == 1
-    # A replay (dedup=True, as fan-out sends every possible replay) adds nothing.
-    assert redis_store.push_to_many(keys=[KEY], post_id=5, cap=10, dedup=True) == 0
+    assert redis_store.push(keys=[KEY], post_id=5, cap=10) == 1
+    # A replay (replay=True, as fan-out sends every possible replay) adds nothing.
+    assert redis_store.push(keys=[KEY], post_id=5, cap=10, replay=True) == 0
     # A late, out-of-order arrival is stored once and read in its place.
-    assert redis_store.push_to_many(keys=[KEY], post_id=2, cap=10) == 1
-    assert redis_store.push_to_many(keys=[KEY], post_id=2, cap=10, dedup=True) == 0
+    assert redis_store.push(keys=[KEY], post_id=2, cap=10) == 1
+    assert redis_store.push(keys=[KEY], post_id=2, cap=10, replay=True) == 0
     assert redis_store.insert(key=KEY, post_ids=[2], cap=10) == 0
     assert raw(redis_store) == [2, 5, 3, 1, COMPLETE]  # pushed at the head, each once
     assert redis_store.read(KEY) == CachedList(ids=[5, 3, 2, 1], complete=True)
@@ -63,9 +62,9 @@ def test_lazy_trim_drops_complete_marker_and_sets_horizon(redis_store):
     limit = cap + trim_slack(cap)
     built(redis_store, [4, 3, 2, 1], cap=cap)
     for post_id in range(5, limit):  # up to cap + slack entries, marker included
-        redis_store.push_to_many(keys=[KEY], post_id=post_id, cap=cap)
+        redis_store.push(keys=[KEY], post_id=post_id, cap=cap)
     assert len(raw(redis_store)) == limit and redis_store.read(KEY).complete
-    redis_store.push_to_many(keys=[KEY], post_id=limit, cap=cap)  # one past: cut to the cap
+    redis_store.push(keys=[KEY], post_id=limit, cap=cap)  # one past: cut to the cap
     newest = list(range(limit, limit - cap, -1))
     assert raw(redis_store) == newest
     cached = redis_store.read(KEY)
@@ -75,7 +74,7 @@ def test_lazy_trim_drops_complete_marker_and_sets_horizon(redis_store):
     assert raw(redis_store) == newest
     # A late LPUSHX below the horizon lands at the head, but the horizon is the tail, which
     # only scripts write: readers ignore the id and the next rewrite drops it.
-    redis_store.push_to_many(keys=[KEY], post_id=2, cap=cap)
+    redis_store.push(keys=[KEY], post_id=2, cap=cap)
     assert redis_store.read(KEY) == cached
     assert redis_store.insert(key=KEY, post_ids=[limit + 2, limit + 1], cap=cap) == 2
     assert raw(redis_store) == [limit + 2, limit + 1, *newest[:2]]
@@ -88,7 +87,7 @@ def test_trim_keeps_the_newest_entries_in_place_unless_a_late_id_straddles_the_c
     # are (one LTRIM, no rewrite), so the late 15 stays where it was pushed.
     built(redis_store, list(range(10, 0, -1)), cap=cap)  # 11 entries with the marker
     for post_id in (11, 12, 13, 14, 16, 15, 17, 18):
-        redis_store.push_to_many(keys=[KEY], post_id=post_id, cap=cap)
+        redis_store.push(keys=[KEY], post_id=post_id, cap=cap)
     assert raw(redis_store) == [18, 17, 15, 16, 14, 13, 12, 11, 10, 9]
     assert redis_store.read(KEY) == CachedList(ids=list(range(18, 8, -1)), complete=False)
 
@@ -97,7 +96,7 @@ def test_trim_keeps_the_newest_entries_in_place_unless_a_late_id_straddles_the_c
     key = timeline_key(2)
     built(redis_store, [23, 22, 21], cap=cap, key=key)  # 4 entries with the marker
     for post_id in (31, 32, 33, 34, 36, 35, *range(37, 46)):
-        redis_store.push_to_many(keys=[key], post_id=post_id, cap=cap)
+        redis_store.push(keys=[key], post_id=post_id, cap=cap)
     assert raw(redis_store, key) == list(range(45, 35, -1))
     assert redis_store.read(key) == CachedList(ids=list(range(45, 35, -1)), complete=False)
 
@@ -106,7 +105,7 @@ def test_trim_while_building_keeps_the_marker(redis_store):
     assert redis_store.rebuild_begin(key=KEY)
     limit = 4 + trim_slack(4)
     for post_id in range(1, limit + 1):  # the BUILDING marker is the extra entry
-        redis_store.push_to_many(keys=[KEY], post_id=post_id, cap=4)
+        redis_store.push(keys=[KEY], post_id=post_id, cap=4)
     assert raw(redis_store) == [limit, limit - 1, limit - 2, limit - 3, BUILDING]
     assert redis_store.read(KEY) is None
     assert redis_store.rebuild_finish(key=KEY, post_ids=[1], cap=4, complete=True, ttl_ms=DAY_MS)
@@ -133,9 +132,9 @@ def test_out_of_order_pushes_stay_exact_above_the_horizon(redis_store, seed, lat
         order = sorted(ids, key=lambda i: i + rng.uniform(0, lateness))
     shortest = cap
     for post_id in order:
-        redis_store.push_to_many(keys=[KEY], post_id=post_id, cap=cap)
+        redis_store.push(keys=[KEY], post_id=post_id, cap=cap)
         if rng.random() < 0.2:
-            assert redis_store.push_to_many(keys=[KEY], post_id=post_id, cap=cap, dedup=True) == 0
+            assert redis_store.push(keys=[KEY], post_id=post_id, cap=cap, replay=True) == 0
         pushed.add(post_id)
         assert len(raw(redis_store)) <= cap + trim_slack(cap) + 1
         cached = redis_store.read(KEY)
@@ -163,10 +162,10 @@ def test_raw_push_reports_wrong_type_and_keeps_the_connection_usable(redis_store
     built(redis_store, [1])
     redis_store.client.set("tl:{2}", "not a list")
     with pytest.raises(redis.exceptions.ResponseError, match="WRONGTYPE"):
-        redis_store.push_to_many(keys=["tl:{2}", KEY], post_id=5, cap=10)
+        redis_store.push(keys=["tl:{2}", KEY], post_id=5, cap=10)
     assert raw(redis_store) == [5, 1, COMPLETE]  # the other command still ran, once
     assert redis_store.client.ping()
-    assert redis_store.push_to_many(keys=[KEY, "tl:{3}"], post_id=6, cap=10) == 1
+    assert redis_store.push(keys=[KEY, "tl:{3}"], post_id=6, cap=10) == 1
 
 
 def test_claim_is_granted_once(redis_store):
@@ -197,7 +196,7 @@ def test_remove_keeps_marker_and_drops_emptied_trimmed_list(redis_store):
 def test_rebuild_keeps_posts_fanned_out_while_it_ran(redis_store):
     assert redis_store.rebuild_begin(key=KEY)
     assert redis_store.read(KEY) is None  # BUILDING reads as missing
-    redis_store.push_to_many(keys=[KEY], post_id=7, cap=10)  # fan-out during the rebuild
+    redis_store.push(keys=[KEY], post_id=7, cap=10)  # fan-out during the rebuild
     assert redis_store.rebuild_finish(key=KEY, post_ids=[6, 2], cap=10, complete=True, ttl_ms=DAY_MS)
     assert raw(redis_store) == [7, 6, 2, COMPLETE]
     # The BUILDING placeholder's short expiry is replaced, in the same script, by the list's.

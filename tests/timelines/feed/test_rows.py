@@ -1,4 +1,4 @@
-"""The feed page loader (timelines.selectors.feed_posts_by_ids, hand-written SQL) against the
+"""The feed page loader (timelines.feed.rows.feed_posts_by_ids, hand-written SQL) against the
 rules it implements, and its plain renderer against PostSerializer."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from posts.selectors import liked_post_ids
 from posts.serializers import PostSerializer, feed_posts_data
 from posts.services import like_create, post_create, post_delete
 from tests.factories import AccountFactory
-from timelines.selectors import feed_entries_by_ids, feed_posts_by_ids
+from timelines.feed.rows import feed_entries_by_ids, feed_posts_by_ids
 
 pytestmark = pytest.mark.django_db
 

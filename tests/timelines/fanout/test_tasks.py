@@ -13,7 +13,7 @@ from redis.retry import Retry
 
 from tests.factories import AccountFactory, PostFactory, bulk_followers
 from tests.helpers import feed_ids, timeline_raw
-from timelines import services, tasks
+from timelines import tasks
 from timelines.store import COMPLETE, TimelineStore, get_store
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ def test_chunk_retries_after_redis_connection_error(monkeypatch, redis_store, wa
         attempts.append(1)
         return next(stores, get_store())
 
-    monkeypatch.setattr(services, "get_store", flaky_store)
+    monkeypatch.setattr("timelines.store.get_store", flaky_store)
     # Eagerly (throw=False), Celery re-applies a retried task at once instead of queueing it.
     result = tasks.fanout_chunk.apply(args=[post.id, [follower.id], 800], throw=False)
     assert result.get() == 1

@@ -17,9 +17,11 @@ from graph.services import follow_create, follow_delete
 from posts.models import Delivery, Post
 from tests.factories import AccountFactory, PostFactory, bulk_followers
 from tests.helpers import feed_ids, outbox_raw, timeline_raw
-from timelines import local_cache, services
+from timelines import local_cache
+from timelines.feed import policy
+from timelines.keys import outbox_key, timeline_key
 from timelines.models import FeedConfig
-from timelines.store import COMPLETE, outbox_key, timeline_key
+from timelines.store import COMPLETE
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +35,7 @@ def read_at(account: Account, when) -> None:
 @pytest.fixture
 def latest_expiry(monkeypatch):
     """No jitter: every timeline gets the latest expiry the rule allows (jitter only shortens)."""
-    monkeypatch.setattr(services.random, "random", lambda: 0.0)
+    monkeypatch.setattr(policy.random, "random", lambda: 0.0)
 
 
 def test_timeline_ttl_ends_within_inactive_days_of_the_last_read(monkeypatch):
@@ -41,12 +43,12 @@ def test_timeline_ttl_ends_within_inactive_days_of_the_last_read(monkeypatch):
     last_read = timezone.now() - timedelta(days=2)
     # Jitter moves the expiry earlier, never later: between 90% and 100% of the window.
     for jitter, days in ((0.0, 7), (0.999999, 6.3)):
-        monkeypatch.setattr(services.random, "random", lambda jitter=jitter: jitter)
-        ttl = services.timeline_ttl_ms(config, last_read=last_read)
+        monkeypatch.setattr(policy.random, "random", lambda jitter=jitter: jitter)
+        ttl = policy.timeline_ttl_ms(config, last_read=last_read)
         assert (days - 2) * DAY_MS - 60_000 < ttl <= (days - 2) * DAY_MS + 100
     # A reader past the window, or who never read, may not have a timeline at all.
-    assert services.timeline_ttl_ms(config, last_read=timezone.now() - timedelta(days=7, seconds=1)) <= 0
-    assert services.timeline_ttl_ms(config, last_read=None) <= 0
+    assert policy.timeline_ttl_ms(config, last_read=timezone.now() - timedelta(days=7, seconds=1)) <= 0
+    assert policy.timeline_ttl_ms(config, last_read=None) <= 0
 
 
 def test_feed_reads_keep_the_timeline_within_inactive_days_of_the_recorded_read(

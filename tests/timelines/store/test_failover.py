@@ -17,14 +17,14 @@ from graph.models import Account, FanoutMode, Follow
 from tests.factories import AccountFactory, PostFactory, bulk_followers
 from tests.redis_cluster import LocalRedisCluster
 from tests.workers import ALL_QUEUES, celery_workers
-from timelines import selectors, services
+from timelines.feed.page import feed_page
+from timelines.feed.visibility import feed_post_ids_from_db
+from timelines.keys import outbox_key, timeline_key
 from timelines.store import (
     COMPLETE,
     ClusterTimelineStore,
     ReplicaAckTimeout,
     get_store,
-    outbox_key,
-    timeline_key,
 )
 
 
@@ -74,25 +74,25 @@ def test_a_write_is_confirmed_only_once_a_replica_has_it(cluster):
 
     cluster.cut_off_replica(master, replica)
     with pytest.raises(ReplicaAckTimeout):
-        waiting.push_to_many(keys=[key], post_id=7, cap=800)
+        waiting.push(keys=[key], post_id=7, cap=800)
     fail_over(cluster, master, replica)
     assert waiting.read(key).ids == []  # the master had it; the new master never got it...
-    assert waiting.push_to_many(keys=[key], post_id=7, cap=800) == 1  # ...the retry delivers
+    assert waiting.push(keys=[key], post_id=7, cap=800) == 1  # ...the retry delivers
     assert [int(x) for x in waiting.client.lrange(key, 0, -1)] == [7, COMPLETE]
 
     other_master, other_replica = cluster.master_of(other_key)
     cluster.cut_off_replica(other_master, other_replica)
-    assert not_waiting.push_to_many(keys=[other_key], post_id=8, cap=800) == 1  # "delivered"
+    assert not_waiting.push(keys=[other_key], post_id=8, cap=800) == 1  # "delivered"
     fail_over(cluster, other_master, other_replica)
     assert waiting.read(other_key).ids == []  # lost: why the store waits for a replica
 
 
 def _feed(reader: Account) -> list[int]:
-    return [post.id for post in services.feed_page(viewer=reader, before_id=None, limit=100).posts]
+    return [post.id for post in feed_page(viewer=reader, before_id=None, limit=100).posts]
 
 
 def _truth(reader: Account) -> list[int]:
-    return selectors.feed_post_ids_from_db(viewer_id=reader.id, limit=100)
+    return feed_post_ids_from_db(viewer_id=reader.id, limit=100)
 
 
 @pytest.mark.worker

@@ -16,9 +16,12 @@ from prometheus_client import REGISTRY
 from graph.models import Account
 from graph.services import follow_create
 from tests.factories import AccountFactory, PostFactory
-from timelines import local_cache, selectors, services
+from timelines import local_cache
+from timelines.feed import visibility
+from timelines.feed.page import feed_page
+from timelines.keys import outbox_key, timeline_key
 from timelines.local_cache import LocalListCache
-from timelines.store import CachedList, outbox_key, timeline_key
+from timelines.store import CachedList
 
 READERS = 8
 
@@ -35,16 +38,16 @@ def rebuilds(kind: str) -> dict[str, float]:
 
 
 def slowed(monkeypatch, name: str, delay: float) -> list[int]:
-    """Make a selectors function slow (a heavy rebuild query) and count its calls."""
+    """Make a visibility query slow (a heavy rebuild query) and count its calls."""
     calls: list[int] = []
-    original = getattr(selectors, name)
+    original = getattr(visibility, name)
 
     def slow(**kwargs):
         calls.append(1)
         time.sleep(delay)
         return original(**kwargs)
 
-    monkeypatch.setattr(selectors, name, slow)
+    monkeypatch.setattr(visibility, name, slow)
     return calls
 
 
@@ -84,7 +87,7 @@ def test_concurrent_readers_of_a_cold_timeline_rebuild_it_once(monkeypatch, redi
 
     pages = in_threads(
         READERS,
-        lambda _: [p.id for p in services.feed_page(viewer=reader, before_id=None, limit=10).posts],
+        lambda _: [p.id for p in feed_page(viewer=reader, before_id=None, limit=10).posts],
     )
 
     assert pages == [posts[::-1]] * READERS
@@ -107,14 +110,14 @@ def test_concurrent_readers_of_a_cold_outbox_rebuild_it_once(monkeypatch, redis_
     assert post.delivery == "pull"
     for reader in readers:  # warm timelines: only the outbox is cold
         reader.refresh_from_db()
-        services.feed_page(viewer=reader, before_id=None, limit=10)
+        feed_page(viewer=reader, before_id=None, limit=10)
     redis_store.client.delete(outbox_key(celebrity.id))
     calls = slowed(monkeypatch, "author_post_ids", 0.3)
     before = rebuilds("outbox")
 
     pages = in_threads(
         READERS,
-        lambda i: [p.id for p in services.feed_page(viewer=readers[i], before_id=None, limit=10).posts],
+        lambda i: [p.id for p in feed_page(viewer=readers[i], before_id=None, limit=10).posts],
     )
 
     assert pages == [[post.id]] * READERS
@@ -134,9 +137,7 @@ def test_readers_stop_waiting_for_a_slow_rebuild_and_serve_postgresql(monkeypatc
     calls = slowed(monkeypatch, "feed_post_ids_from_db", 0.5)
     before = rebuilds("timeline")
 
-    pages = in_threads(
-        4, lambda _: [p.id for p in services.feed_page(viewer=reader, before_id=None, limit=10).posts]
-    )
+    pages = in_threads(4, lambda _: [p.id for p in feed_page(viewer=reader, before_id=None, limit=10).posts])
 
     assert pages == [[post.id]] * 4  # right answers, from PostgreSQL, for those who gave up
     after = rebuilds("timeline")
@@ -164,7 +165,7 @@ def celebrity_with_fans(db, run_commit_hooks):
 
 
 def page_ids(viewer) -> list[int]:
-    return [p.id for p in services.feed_page(viewer=viewer, before_id=None, limit=20).posts]
+    return [p.id for p in feed_page(viewer=viewer, before_id=None, limit=20).posts]
 
 
 def test_many_readers_of_a_hot_outbox_hit_redis_once(celebrity_with_fans, redis_store):

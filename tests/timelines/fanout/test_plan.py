@@ -7,8 +7,8 @@ from django.core.management import call_command
 
 from posts.models import Delivery
 from tests.factories import AccountFactory, PostFactory, bulk_followers
-from timelines import services
-from timelines.selectors import FANOUT_BULK_QUEUE, FANOUT_QUEUE, fanout_queue
+from timelines.fanout.plan import FANOUT_BULK_QUEUE, FANOUT_QUEUE, fanout_queue
+from timelines.fanout.push import fanout_start
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +32,8 @@ def test_chunks_of_a_big_fanout_go_to_the_bulk_queue(settings):
     big, small = AccountFactory(), AccountFactory()
     bulk_followers(big, 3)
     bulk_followers(small, 2)
-    assert services.fanout_start(post_id=PostFactory(author=big).id).queue == FANOUT_BULK_QUEUE
-    assert services.fanout_start(post_id=PostFactory(author=small).id).queue == FANOUT_QUEUE
+    assert fanout_start(post_id=PostFactory(author=big).id).queue == FANOUT_BULK_QUEUE
+    assert fanout_start(post_id=PostFactory(author=small).id).queue == FANOUT_QUEUE
     call_command("feed_config", account=big.id, mode="pull")
     big.refresh_from_db()
-    assert services.fanout_start(post_id=PostFactory(author=big).id) is None  # outbox only
+    assert fanout_start(post_id=PostFactory(author=big).id) is None  # outbox only

@@ -1,0 +1,182 @@
+"""Assembling a page of a viewer's home feed (docs/architecture.md#read-path).
+
+A page merges the viewer's timeline (pushed posts) with the outboxes of the pull-mode accounts
+they follow; merged ids are exact down to the highest horizon among them, and the page goes on
+from PostgreSQL below it. Which posts are shown is decided by PostgreSQL when they are loaded
+(docs/architecture.md#visibility). When Redis is unavailable the page comes from PostgreSQL
+alone, with the same posts and cursors (``degraded``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import heapq
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from feedsite import metrics
+from graph.models import Account
+from timelines import local_cache, store
+from timelines.feed import visibility
+from timelines.feed.policy import reader_seen, timeline_ttl_ms
+from timelines.feed.rebuild import outbox_rebuild, timeline_rebuild
+from timelines.feed.rows import feed_posts_by_ids
+from timelines.keys import outbox_key, timeline_key
+from timelines.models import FeedConfig
+from timelines.store import REDIS_UNAVAILABLE, CachedList
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    posts: list  # what the page's ``load`` returns: FeedPost, or FeedEntry for ranking
+    next_before: int | None  # cursor for the next page, None on the last page
+    degraded: bool = False  # Redis was unavailable: the page came from PostgreSQL alone
+
+
+def feed_page_from_db(
+    *,
+    viewer: Account,
+    before_id: int | None,
+    limit: int,
+    load: Callable[..., Sequence] = feed_posts_by_ids,
+) -> FeedPage:
+    """The feed page from PostgreSQL alone, for when Redis is unavailable: the same posts and
+    cursors as the cached path (both are "newest first, older than the cursor"), at the cost
+    of the deep-scroll query on every page."""
+    ids = visibility.feed_post_ids_from_db(
+        viewer_id=viewer.id, following_count=viewer.following_count, before_id=before_id, limit=limit + 1
+    )
+    posts = load(viewer_id=viewer.id, post_ids=ids)
+    next_before = posts[limit - 1].id if len(posts) > limit else None
+    return FeedPage(posts=posts[:limit], next_before=next_before, degraded=True)
+
+
+def _degrades_to_postgresql(func: Callable[..., FeedPage]) -> Callable[..., FeedPage]:
+    """Serve the feed from PostgreSQL when Redis is down or times out, instead of failing."""
+
+    @functools.wraps(func)
+    def wrapper(*, viewer: Account, before_id: int | None, limit: int, **kwargs) -> FeedPage:
+        try:
+            return func(viewer=viewer, before_id=before_id, limit=limit, **kwargs)
+        except REDIS_UNAVAILABLE as exc:
+            logger.warning("feed for %s served from PostgreSQL: Redis unavailable (%s)", viewer.id, exc)
+            return feed_page_from_db(viewer=viewer, before_id=before_id, limit=limit, **kwargs)
+
+    return wrapper
+
+
+@_degrades_to_postgresql
+def feed_page(
+    *,
+    viewer: Account,
+    before_id: int | None,
+    limit: int,
+    load: Callable[..., Sequence] = feed_posts_by_ids,
+) -> FeedPage:
+    """A page of the viewer's home feed, newest first, strictly older than ``before_id``.
+
+    Sources: the viewer's timeline (pushed posts) and the outboxes of pull-mode accounts they
+    follow. Merged ids are exact down to the highest horizon among the sources; the page's
+    posts are loaded and filtered in bulk by PostgreSQL; if the cached window runs out before
+    the page is full, the page continues from PostgreSQL. Typical cost: one SQL query for the
+    pull-mode followees, one Redis round trip, one SQL query for the posts (and, once an hour
+    per reader, one UPDATE recording that they read). ``load`` turns ids into visible
+    entries: full posts by default; ranking passes a lighter loader.
+    """
+    started = time.perf_counter()
+    config = FeedConfig.cached()
+    seen = reader_seen(viewer=viewer, config=config)
+    pull_ids = visibility.pull_author_ids(viewer=viewer)
+    sources = _read_sources(viewer=viewer, pull_author_ids=pull_ids, config=config)
+    if seen:
+        ttl_ms = timeline_ttl_ms(config, last_read=viewer.last_feed_read_at)
+        store.get_store().touch(key=timeline_key(viewer.id), ttl_ms=ttl_ms)
+    horizon = max(source.horizon for source in sources)
+
+    want = limit + 1  # one extra tells us whether there is a next page
+    posts: list = []
+    candidates = _merge_newest_first(sources, before_id=before_id, horizon=horizon)
+    while len(posts) < want:
+        missing = want - len(posts)
+        # A few spare ids absorb filtered-out posts (deleted, muted...) without a second query.
+        batch = [
+            post_id for _, post_id in zip(range(missing + max(4, missing // 4)), candidates, strict=False)
+        ]
+        if not batch:
+            break
+        posts.extend(load(viewer_id=viewer.id, post_ids=batch))
+
+    if len(posts) < want and horizon > 0:
+        # Past the cached window: continue from PostgreSQL (deep scroll).
+        floor = horizon if before_id is None else min(horizon, before_id)
+        ids = visibility.feed_post_ids_from_db(
+            viewer_id=viewer.id,
+            following_count=viewer.following_count,
+            before_id=floor,
+            limit=want - len(posts),
+        )
+        posts.extend(load(viewer_id=viewer.id, post_ids=ids))
+
+    next_before = posts[limit - 1].id if len(posts) > limit else None
+    metrics.FEED_PULLS.observe(len(pull_ids))
+    metrics.FEED_REQUEST_SECONDS.labels(pulls="yes" if pull_ids else "no").observe(
+        time.perf_counter() - started
+    )
+    return FeedPage(posts=posts[:limit], next_before=next_before)
+
+
+def _read_sources(*, viewer: Account, pull_author_ids: Sequence[int], config: FeedConfig) -> list[CachedList]:
+    """The viewer's timeline and the outboxes they pull, in that order: outboxes from this
+    process's short-lived copy when it has them, the rest in one Redis round trip, and any
+    missing list rebuilt (once, however many readers want it at the same moment)."""
+    keys = [timeline_key(viewer.id)] + [outbox_key(a) for a in pull_author_ids]
+    sources: list[CachedList | None] = [None] * len(keys)
+    wanted = [0]
+    for index in range(1, len(keys)):
+        local = local_cache.outboxes.get(keys[index], ttl_ms=config.outbox_cache_ms)
+        if local is None:
+            wanted.append(index)
+        else:
+            sources[index] = local
+    if local_hits := len(keys) - len(wanted):  # one metric update, not one per outbox
+        metrics.TIMELINE_READS.labels(kind="outbox", result="local").inc(local_hits)
+    for index, source in zip(wanted, store.get_store().read_many([keys[i] for i in wanted]), strict=True):
+        kind = "timeline" if index == 0 else "outbox"
+        metrics.TIMELINE_READS.labels(kind=kind, result="miss" if source is None else "hit").inc()
+        if source is None:
+            if index == 0:
+                source = timeline_rebuild(
+                    user_id=viewer.id, last_read=viewer.last_feed_read_at, config=config
+                )
+            else:
+                source = outbox_rebuild(author_id=pull_author_ids[index - 1], config=config)
+        if index and config.outbox_cache_ms:
+            local_cache.outboxes.put(keys[index], source)
+        sources[index] = source
+    return sources  # type: ignore[return-value]  # every slot is filled above
+
+
+def _merge_newest_first(
+    sources: Sequence[CachedList], *, before_id: int | None, horizon: int
+) -> Iterator[int]:
+    """Distinct ids from all sources, newest first, below ``before_id`` and not below the
+    horizon. Lazy: a page consumes only what it needs."""
+    trimmed = []
+    for source in sources:
+        ids = source.ids
+        if before_id is not None:
+            # ids are descending: skip those >= before_id.
+            ids = ids[bisect.bisect_left(ids, -before_id + 1, key=lambda x: -x) :]
+        trimmed.append(ids)
+    previous = None
+    for post_id in heapq.merge(*trimmed, reverse=True):
+        if post_id < horizon:
+            return
+        if post_id != previous:
+            previous = post_id
+            yield post_id

@@ -1,0 +1,165 @@
+"""``TimelineStore``: single-key list operations on one Redis.
+
+Invariants (docs/architecture.md#timeline-store): writers never create a missing list (a
+missing key means "not built"; readers rebuild it from PostgreSQL); the tail is written only by
+scripts; every command and script touches one key, so the cluster store reuses all of this.
+``push`` is the hot path: a first delivery is one native LPUSHX per key, not idempotent, so a
+delivery that may repeat earlier work passes ``replay=True`` (see the fan-out's claims).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import redis
+
+from timelines.store import wire
+from timelines.store.lists import (
+    BUILDING,
+    BUILDING_TTL_MS,
+    CLAIM_TTL_MS,
+    CachedList,
+    ListState,
+    parse_list,
+    trim_slack,
+)
+from timelines.store.scripts import lua_script
+
+
+class TimelineStore:
+    """Single-key list operations on one Redis (the cluster store extends it)."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+        self._insert = client.register_script(lua_script("insert"))
+        self._remove = client.register_script(lua_script("remove"))
+        self._rebuild_begin = client.register_script(lua_script("rebuild_begin"))
+        self._rebuild_finish = client.register_script(lua_script("rebuild_finish"))
+        self._touch = client.register_script(lua_script("touch"))
+        self._trim = client.register_script(lua_script("trim"))
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def push(self, *, keys: Sequence[str], post_id: int, cap: int, replay: bool = False) -> int:
+        """Fan-out: push one post id onto the head of many existing lists; missing lists stay
+        missing. Returns how many lists gained the id (on the LPUSHX path this includes a late
+        id pushed below a trimmed list's horizon, which readers ignore).
+
+        ``replay=False`` (a batch's first delivery) sends one native ``LPUSHX`` per key as
+        pre-built RESP in one round trip, then, only for the lists its replies show past
+        ``cap + trim_slack(cap)``, one trim script each in a second round trip. It does not
+        look for the id first, so pushing the same id twice stores it twice: callers must pass
+        ``replay=True`` for anything that may be a replay (see ``claim``), which runs the
+        deduplicating insert script per key instead (several times the server cost).
+        """
+        if not keys:
+            return 0
+        if replay:
+            sha, args = self._insert.sha, (cap, trim_slack(cap), 0, post_id)
+
+            def queue_inserts(pipe: redis.client.Pipeline) -> None:
+                for key in keys:
+                    pipe.evalsha(sha, 1, key, *args)
+
+            return sum(added or 0 for added in self._pipelined_scripts(queue_inserts, self._insert))
+
+        lengths = wire.round_trip(self.client, wire.lpushx_payload(keys, post_id), len(keys))
+        limit = cap + trim_slack(cap)
+        overfull = (
+            [key for key, length in zip(keys, lengths, strict=True) if length > limit]
+            if max(lengths) > limit
+            else []
+        )
+        if overfull:
+            trim_sha = self._trim.sha
+
+            def queue_trims(pipe: redis.client.Pipeline) -> None:
+                for key in overfull:
+                    pipe.evalsha(trim_sha, 1, key, cap)
+
+            self._pipelined_scripts(queue_trims, self._trim)
+        return sum(1 for length in lengths if length)
+
+    def claim(self, *, key: str, ttl_ms: int = CLAIM_TTL_MS) -> bool:
+        """Mark a unit of work (a fan-out batch) as started: True the first time, False if it
+        was claimed before, i.e. this run is a replay and must deduplicate."""
+        return bool(self.client.set(key, 1, nx=True, px=ttl_ms))
+
+    def insert(self, *, key: str, post_ids: Iterable[int], cap: int, boundary: int = 0) -> int | None:
+        """Insert ids into one list; the number added, or None if the list does not exist."""
+        ids = list(post_ids)
+        if not ids:
+            return 0
+        added = self._insert(keys=[key], args=[cap, trim_slack(cap), boundary, *ids])
+        return None if added is None else int(added)
+
+    def remove(self, *, key: str, post_ids: Iterable[int]) -> int:
+        ids = list(post_ids)
+        if not ids:
+            return 0
+        return int(self._remove(keys=[key], args=ids))
+
+    def rebuild_begin(self, *, key: str) -> bool:
+        return bool(self._rebuild_begin(keys=[key], args=[BUILDING_TTL_MS]))
+
+    def rebuild_finish(
+        self, *, key: str, post_ids: Sequence[int], cap: int, complete: bool, ttl_ms: int
+    ) -> bool:
+        """Write a rebuilt list (see lua/rebuild_finish.lua), expiring ``ttl_ms`` from now:
+        every list is created with an expiry, in the same script."""
+        args = [cap, 1 if complete else 0, ttl_ms, *post_ids]
+        return bool(self._rebuild_finish(keys=[key], args=args))
+
+    def touch(self, *, key: str, ttl_ms: int) -> bool:
+        """Expire a built list ``ttl_ms`` from now (inactive users' timelines, quiet outboxes)."""
+        return bool(self._touch(keys=[key], args=[ttl_ms]))
+
+    def discard(self, *, key: str) -> None:
+        """Drop a list that may be stale; the next read rebuilds it from PostgreSQL."""
+        self.client.delete(key)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def state(self, key: str) -> ListState:
+        """Whether a list is missing, being rebuilt or built: one O(1) command, for readers
+        waiting on someone else's rebuild."""
+        tail = self.client.lindex(key, -1)
+        if tail is None:
+            return ListState.MISSING
+        return ListState.BUILDING if int(tail) == BUILDING else ListState.BUILT
+
+    def read_many(self, keys: Sequence[str]) -> list[CachedList | None]:
+        """Read whole lists in one round trip; None for a missing or still-building list."""
+        if not keys:
+            return []
+        if len(keys) == 1:  # most feed reads (outboxes come from the local copy): no pipeline
+            return [parse_list(self.client.lrange(keys[0], 0, -1))]
+        with self.client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.lrange(key, 0, -1)
+            raw_lists = pipe.execute()
+        return [parse_list(raw) for raw in raw_lists]
+
+    def read(self, key: str) -> CachedList | None:
+        return self.read_many([key])[0]
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _pipelined_scripts(self, queue, script) -> list[int | None]:
+        """Run EVALSHAs queued by ``queue`` in one pipeline; on a cold script cache (a Redis
+        restart), load the script and replay the whole batch, which is safe because every
+        script here is idempotent. redis-py's own pipeline would ask SCRIPT EXISTS first,
+        costing a second round trip on every call."""
+        for attempt in (1, 2):
+            with self.client.pipeline(transaction=False) as pipe:
+                queue(pipe)
+                results = pipe.execute(raise_on_error=False)
+            if not any(isinstance(r, redis.exceptions.NoScriptError) for r in results):
+                break
+            if attempt == 2:
+                raise redis.exceptions.NoScriptError("script vanished twice while fanning out")
+            self.client.script_load(script.script)
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
+        return [None if r is None else int(r) for r in results]

@@ -1,0 +1,90 @@
+"""Hand-packed RESP and bulk reply reads, for fan-out's thousands of tiny commands.
+
+Why by hand: for a batch of LPUSHX, redis-py's per-command packing and per-reply parsing cost
+more than Redis itself (measured: see docs/performance.md). So a batch is packed into one
+buffer here, sent on one pooled connection and its replies parsed by hiredis in bulk. The
+invariant: every reply is read even after an error reply, so a connection goes back to its
+pool in sync; any other failure discards the connection. ``tests/timelines/store`` checks the
+bytes against plain RESP.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import hiredis
+import redis
+from redis.connection import Connection
+
+RECV_BUFFER = 1 << 16
+
+
+def lpushx_payload(keys: Sequence[str], post_id: int) -> bytes:
+    """``LPUSHX key post_id`` for each (ASCII) key, in order, packed as RESP in one buffer.
+    Consecutive keys of one length share every byte between them, so each such run is one
+    ``str.join`` (in C) instead of a formatted string per key."""
+    value = str(post_id)
+    tail = f"${len(value)}\r\n{value}\r\n"
+    parts = []
+    for length, run in itertools.groupby(keys, len):
+        head = f"*3\r\n$6\r\nLPUSHX\r\n${length}\r\n"
+        parts.append(head + f"\r\n{tail}{head}".join(run) + f"\r\n{tail}")
+    return "".join(parts).encode("ascii")
+
+
+def resp(*args: object) -> bytes:
+    """One command as RESP bytes."""
+    parts = [str(arg).encode() for arg in args]
+    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
+
+
+def send_packed(connection: Connection, payload: bytes) -> None:
+    try:
+        connection.send_packed_command([payload])
+    except BaseException:
+        connection.disconnect()
+        raise
+
+
+def read_replies(connection: Connection, count: int) -> list:
+    """Read ``count`` replies with hiredis in bulk (error replies come back as
+    ``hiredis.ReplyError`` values). Every reply is read even after an error reply, so the
+    connection goes back to its pool in sync; any other failure discards the connection."""
+    replies: list = []
+    try:
+        reader = hiredis.Reader()
+        sock = connection._sock  # redis-py has no public bulk-read API
+        while len(replies) < count:
+            data = sock.recv(RECV_BUFFER)
+            if not data:
+                raise redis.exceptions.ConnectionError("Redis closed the connection mid-reply")
+            reader.feed(data)
+            while (reply := reader.gets()) is not False:
+                replies.append(reply)
+    except TimeoutError as exc:  # socket.timeout
+        connection.disconnect()
+        raise redis.exceptions.TimeoutError(f"timeout reading fan-out replies: {exc}") from exc
+    except OSError as exc:
+        connection.disconnect()
+        raise redis.exceptions.ConnectionError(f"error reading fan-out replies: {exc}") from exc
+    except BaseException:
+        connection.disconnect()
+        raise
+    return replies
+
+
+def round_trip(client: redis.Redis, payload: bytes, count: int) -> list[int]:
+    """Send pre-packed commands on one of ``client``'s pooled connections and return their
+    ``count`` integer replies; an error reply raises ``ResponseError`` once all are read."""
+    pool = client.connection_pool
+    connection = pool.get_connection()
+    try:
+        send_packed(connection, payload)
+        replies = read_replies(connection, count)
+    finally:
+        pool.release(connection)
+    for reply in replies:
+        if isinstance(reply, hiredis.ReplyError):
+            raise redis.exceptions.ResponseError(str(reply))
+    return replies
