@@ -4,7 +4,8 @@ A cursor names the last id a client has seen ("give me what is older than this")
 CursorPagination and Mastodon's ``max_id`` do: new rows arriving at the top never shift a page,
 so walking pages never repeats or skips a row. Cursors are signed (django.core.signing) with a
 salt per endpoint, so a tampered cursor, or one from another endpoint, is a 400 rather than a
-surprise.
+surprise. This is the one cursor codec: a list whose position is more than an id (the ranked
+feed, ranking/cursor.py) puts its own payload in it with ``cursor_payload_encode``.
 """
 
 from __future__ import annotations
@@ -36,8 +37,31 @@ def page_limit(request: Request) -> int:
     return limit
 
 
+def cursor_invalid() -> ValidationError:
+    """The 400 for a cursor that is too long, tampered with, from another endpoint or malformed."""
+    return ValidationError({"cursor": ["Invalid or tampered cursor."]})
+
+
+def cursor_payload_encode(*, scope: str, payload: dict[str, Any], compress: bool = False) -> str:
+    """Any JSON payload as a cursor of ``scope``: signed with the scope's own salt."""
+    return signing.dumps(payload, salt=f"feedsite.cursor.{scope}", compress=compress)
+
+
+def cursor_payload_decode(*, scope: str, token: str, max_length: int = CURSOR_MAX_LENGTH) -> dict[str, Any]:
+    """The payload of a cursor that ``cursor_payload_encode`` made for ``scope``, or a 400."""
+    if len(token) > max_length:
+        raise cursor_invalid()
+    try:
+        payload = signing.loads(token, salt=f"feedsite.cursor.{scope}")
+    except signing.BadSignature:
+        raise cursor_invalid() from None
+    if not isinstance(payload, dict):
+        raise cursor_invalid()
+    return payload
+
+
 def cursor_encode(*, scope: str, before_id: int) -> str:
-    return signing.dumps({"b": before_id}, salt=f"feedsite.cursor.{scope}")
+    return cursor_payload_encode(scope=scope, payload={"b": before_id})
 
 
 def cursor_decode(*, scope: str, request: Request) -> int | None:
@@ -45,16 +69,9 @@ def cursor_decode(*, scope: str, request: Request) -> int | None:
     token = request.query_params.get("cursor")
     if token is None or token == "":
         return None
-    invalid = ValidationError({"cursor": ["Invalid or tampered cursor."]})
-    if len(token) > CURSOR_MAX_LENGTH:
-        raise invalid
-    try:
-        payload = signing.loads(token, salt=f"feedsite.cursor.{scope}")
-    except signing.BadSignature:
-        raise invalid from None
-    before_id = payload.get("b") if isinstance(payload, dict) else None
+    before_id = cursor_payload_decode(scope=scope, token=token).get("b")
     if not isinstance(before_id, int) or isinstance(before_id, bool) or before_id < 1:
-        raise invalid
+        raise cursor_invalid()
     return before_id
 
 

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
 
 
-class RankingConfig(AppConfig):
+class RankingAppConfig(AppConfig):  # not RankingConfig: that is the model of ranking's knobs
     name = "ranking"

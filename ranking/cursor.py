@@ -1,5 +1,5 @@
-"""The ranked feed's cursor: signed like every cursor (feedsite.pagination), with a scope of
-its own, so a chronological cursor is refused in ranked mode and vice versa.
+"""The ranked feed's cursor: a payload in the one cursor codec (feedsite.pagination), with a
+scope of its own, so a chronological cursor is refused in ranked mode and vice versa.
 
 Inside a ranked window it names the snapshot session and position, the window's id range
 (``top``..``floor``), and the ids already served, so that if the snapshot expires the rest of
@@ -11,10 +11,9 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field
 
-from django.core import signing
-from rest_framework.exceptions import ValidationError
+from feedsite.pagination import cursor_invalid, cursor_payload_decode, cursor_payload_encode
 
-SALT = "feedsite.cursor.feed.ranked"
+SCOPE = "feed.ranked"
 # Room for the served ids of a whole window (up to 1,000, delta-encoded) and then some.
 MAX_LENGTH = 8_192
 
@@ -60,7 +59,7 @@ def _unpack_ids(text: str) -> list[int]:
 
 def cursor_encode(cursor: RankedCursor) -> str:
     if cursor.session is None:
-        return signing.dumps({"b": cursor.before}, salt=SALT)
+        return cursor_payload_encode(scope=SCOPE, payload={"b": cursor.before})
     payload = {
         "s": cursor.session,
         "o": cursor.offset,
@@ -70,17 +69,14 @@ def cursor_encode(cursor: RankedCursor) -> str:
         "m": int(cursor.more_below),
         "v": _pack_ids(cursor.served),
     }
-    return signing.dumps(payload, salt=SALT, compress=True)
+    return cursor_payload_encode(scope=SCOPE, payload=payload, compress=True)
 
 
 def cursor_decode(token: str | None) -> RankedCursor | None:
     if token is None or token == "":
         return None
-    invalid = ValidationError({"cursor": ["Invalid or tampered cursor."]})
-    if len(token) > MAX_LENGTH:
-        raise invalid
+    payload = cursor_payload_decode(scope=SCOPE, token=token, max_length=MAX_LENGTH)
     try:
-        payload = signing.loads(token, salt=SALT)
         if "b" in payload:
             return RankedCursor(before=int(payload["b"]))
         return RankedCursor(
@@ -92,6 +88,6 @@ def cursor_decode(token: str | None) -> RankedCursor | None:
             more_below=bool(payload["m"]),
             served=_unpack_ids(payload["v"]),
         )
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError):
         # Only a payload this module signed gets past the signature; the rest is belt and braces.
-        raise invalid from None
+        raise cursor_invalid() from None

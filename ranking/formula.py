@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 
 from ranking.base import Candidate, Features, ScoredPost
-from timelines.models import FeedConfig
+from ranking.models import RankingConfig
 
 SECONDS_PER_HOUR = 3600.0
 
@@ -26,7 +26,7 @@ class FormulaRanker:
 
     name = "formula"
 
-    def __init__(self, config: FeedConfig) -> None:
+    def __init__(self, config: RankingConfig) -> None:
         self.half_life_s = config.rank_recency_half_life_hours * SECONDS_PER_HOUR
         self.w_engagement = config.rank_engagement_weight
         self.w_affinity = config.rank_affinity_weight

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.db import connection
 
-from timelines.models import FeedConfig
+from ranking.models import RankingConfig
 
 # Engagement older than this many half-lives adds less than 1% of a fresh one: not read.
 ENGAGEMENT_WINDOW_HALF_LIVES = 7
@@ -64,7 +64,7 @@ class Affinity:
     interactions: int
 
 
-def _weights(config: FeedConfig) -> dict[str, float]:
+def _weights(config: RankingConfig) -> dict[str, float]:
     return {
         "w_like": config.rank_like_weight,
         "w_comment": config.rank_comment_weight,
@@ -72,7 +72,7 @@ def _weights(config: FeedConfig) -> dict[str, float]:
     }
 
 
-def engagement_by_post(*, post_ids: Sequence[int], now: datetime, config: FeedConfig) -> dict[int, float]:
+def engagement_by_post(*, post_ids: Sequence[int], now: datetime, config: RankingConfig) -> dict[int, float]:
     """Post id -> its likes, comments and live shares, weighted by kind and halved every
     engagement half-life: recent engagement counts more. One query."""
     if not post_ids:
@@ -91,7 +91,7 @@ def engagement_by_post(*, post_ids: Sequence[int], now: datetime, config: FeedCo
         return {post_id: float(value) for post_id, value in cursor.fetchall()}
 
 
-def viewer_affinity(*, viewer_id: int, now: datetime, config: FeedConfig) -> Affinity:
+def viewer_affinity(*, viewer_id: int, now: datetime, config: RankingConfig) -> Affinity:
     """Author id -> the viewer's weighted likes, comments and shares of that author's posts
     within the affinity window (at most the newest 1,000 of each kind). One query."""
     params = {

@@ -34,13 +34,13 @@ from posts.models import Delivery
 from ranking.base import Candidate, Features, Ranker, ScoredPost, diversify
 from ranking.cursor import RankedCursor
 from ranking.formula import FormulaRanker
+from ranking.models import RankingConfig
 from ranking.selectors import engagement_by_post, viewer_affinity
 from ranking.snapshot import snapshot_breakdowns, snapshot_read, snapshot_save
-from timelines.models import FeedConfig
 from timelines.public import FeedEntry, FeedPage, FeedPost, feed_entries_by_ids, feed_page, feed_posts_by_ids
 
 
-def get_ranker(config: FeedConfig) -> Ranker:
+def get_ranker(config: RankingConfig) -> Ranker:
     """The ranker in force: the formula. A learned model would be chosen here."""
     return FormulaRanker(config)
 
@@ -75,7 +75,7 @@ def candidate_of(entry: FeedEntry) -> Candidate:
     )
 
 
-def rank_entries(*, viewer_id: int, entries: Sequence[FeedEntry], config: FeedConfig) -> list[ScoredPost]:
+def rank_entries(*, viewer_id: int, entries: Sequence[FeedEntry], config: RankingConfig) -> list[ScoredPost]:
     """Load features in bulk (two queries), score, and spread authors out."""
     candidates = [candidate_of(e) for e in entries]
     now = timezone.now()
@@ -93,7 +93,7 @@ def rank_entries(*, viewer_id: int, entries: Sequence[FeedEntry], config: FeedCo
 def ranked_feed_page(
     *, viewer: Account, cursor: RankedCursor | None, limit: int, explain: bool
 ) -> RankedPage:
-    config = FeedConfig.cached()  # knobs apply within seconds, without a query per request
+    config = RankingConfig.cached()  # knobs apply within seconds, without a query per request
     if cursor is None:
         return _first_page(viewer=viewer, config=config, limit=limit, explain=explain)
     if cursor.session is None:
@@ -101,13 +101,13 @@ def ranked_feed_page(
     return _window_page(viewer=viewer, config=config, cursor=cursor, limit=limit, explain=explain)
 
 
-def _window_entries(*, viewer: Account, config: FeedConfig, before_id: int | None) -> FeedPage:
+def _window_entries(*, viewer: Account, config: RankingConfig, before_id: int | None) -> FeedPage:
     return feed_page(
         viewer=viewer, before_id=before_id, limit=config.rank_candidates, load=feed_entries_by_ids
     )
 
 
-def _first_page(*, viewer: Account, config: FeedConfig, limit: int, explain: bool) -> RankedPage:
+def _first_page(*, viewer: Account, config: RankingConfig, limit: int, explain: bool) -> RankedPage:
     window = _window_entries(viewer=viewer, config=config, before_id=None)
     if not window.posts:
         return RankedPage(posts=[], next_cursor=None)
@@ -139,7 +139,7 @@ class _Ranking:
 def _snapshot(
     *,
     viewer: Account,
-    config: FeedConfig,
+    config: RankingConfig,
     entries: Sequence[FeedEntry],
     cursor: RankedCursor,
     explain: bool,
@@ -162,7 +162,7 @@ def _snapshot(
 def _window_page(
     *,
     viewer: Account,
-    config: FeedConfig,
+    config: RankingConfig,
     cursor: RankedCursor,
     limit: int,
     explain: bool,
@@ -209,7 +209,7 @@ def _window_page(
     return page
 
 
-def _rerank_rest(*, viewer: Account, config: FeedConfig, cursor: RankedCursor, explain: bool) -> _Ranking:
+def _rerank_rest(*, viewer: Account, config: RankingConfig, cursor: RankedCursor, explain: bool) -> _Ranking:
     """The snapshot is gone: rank the window's entries not served yet into a new one."""
     served = set(cursor.served)
     rest: list[FeedEntry] = []

@@ -7,6 +7,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from graph.models import Account
+from ranking.models import RankingConfig
 from tests.factories import AccountFactory, token_for
 from tests.redis_cluster import LocalRedisCluster
 from timelines import local_cache
@@ -52,6 +53,7 @@ def fresh_process_caches() -> None:
     """Per-process caches (the feed config, hot outboxes) start empty in each test, since
     the database rows they copied are rolled back between tests."""
     FeedConfig.cache_clear()
+    RankingConfig.cache_clear()
     local_cache.outboxes.clear()
 
 
@@ -59,7 +61,7 @@ def fresh_process_caches() -> None:
 def steady_config(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep this process's copy of the config row for the whole test, so a query count never
     depends on whether two seconds passed between requests on a busy machine."""
-    monkeypatch.setattr("timelines.models.CACHE_SECONDS", 3600.0)
+    monkeypatch.setattr("feedsite.singleton.CACHE_SECONDS", 3600.0)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from django.forms.models import model_to_dict
 
 from graph.services import block_create, follow_create, mute_create
 from posts.models import Post
+from ranking.models import RankingConfig
 from tests.factories import PASSWORD, AccountFactory, PostFactory
 from tests.helpers import feed_ids, timeline_raw
 from timelines.keys import fanout_claim_key
@@ -18,6 +19,7 @@ pytestmark = pytest.mark.django_db
 PAGES = [
     "/admin/",
     "/admin/timelines/feedconfig/1/change/",
+    "/admin/ranking/rankingconfig/1/change/",
     "/admin/graph/account/",
     "/admin/posts/post/",
     "/admin/graph/follow/",
@@ -28,7 +30,8 @@ PAGES = [
 
 @pytest.fixture(autouse=True)
 def config_row() -> None:
-    FeedConfig.load()  # the migration's row; tests that truncate tables may have removed it
+    FeedConfig.load()  # the migrations' rows; tests that truncate tables may have removed them
+    RankingConfig.load()
 
 
 @pytest.fixture

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import time
-
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
+from feedsite.singleton import SingletonModel
 
 
 class FeedMode(models.TextChoices):
@@ -12,47 +12,15 @@ class FeedMode(models.TextChoices):
     RANKED = "ranked", "ranked (most interesting first)"
 
 
-def _weight(default: float, help_text: str) -> models.FloatField:
-    return models.FloatField(
-        default=default, validators=[MinValueValidator(0.0), MaxValueValidator(1_000.0)], help_text=help_text
-    )
-
-
-def _hours(default: float, help_text: str) -> models.FloatField:
-    return models.FloatField(
-        default=default, validators=[MinValueValidator(0.1), MaxValueValidator(8_760.0)], help_text=help_text
-    )
-
-
 # The knobs of the feed lifecycle (issue 4), in the order the admin and ``feed_config`` show them.
 LIFECYCLE_FIELDS = ("celebrity_demote_percent", "inactive_days", "outbox_cache_ms", "rebuild_wait_ms")
 
-# The knobs of ranked feeds, in the order the admin and ``feed_config`` show them.
-RANKING_FIELDS = (
-    "default_feed_mode",
-    "rank_candidates",
-    "rank_max_author_run",
-    "rank_cold_start_interactions",
-    "rank_recency_half_life_hours",
-    "rank_engagement_half_life_hours",
-    "rank_affinity_days",
-    "rank_like_weight",
-    "rank_comment_weight",
-    "rank_share_weight",
-    "rank_engagement_weight",
-    "rank_affinity_weight",
-    "rank_popularity_weight",
-    "rank_media_boost",
-    "rank_snapshot_ttl_seconds",
-)
 
-
-class FeedConfig(models.Model):
+class FeedConfig(SingletonModel):
     """The single row of runtime feed settings, edited in the admin or with
-    ``manage.py feed_config``. Fan-out and the feed read path use ``cached()``, a copy at
-    most CACHE_SECONDS old, so a change applies to posts and pages within seconds."""
-
-    SINGLETON_ID = 1
+    ``manage.py feed_config``. The read path and fan-out use ``cached()`` (a change applies
+    within seconds); post creation uses ``load()``, so the threshold in force decides the very
+    next post's delivery. Ranked feeds have their own row (ranking.models.RankingConfig)."""
 
     celebrity_threshold = models.PositiveIntegerField(
         default=10_000,
@@ -76,53 +44,6 @@ class FeedConfig(models.Model):
         default=200,
         validators=[MinValueValidator(1), MaxValueValidator(1_000)],
         help_text="How many of an account's recent posts enter your timeline when you follow it.",
-    )
-    # -- ranked feeds (ranking/): read on every ranked request, so edits apply at once ------
-    default_feed_mode = models.CharField(
-        max_length=13,
-        choices=FeedMode.choices,
-        default=FeedMode.CHRONOLOGICAL,
-        help_text="The feed's order when a request does not say (?mode=).",
-    )
-    rank_candidates = models.PositiveIntegerField(
-        default=500,
-        validators=[MinValueValidator(20), MaxValueValidator(1_000)],
-        help_text="How many of the newest feed entries a ranked feed ranks; older ones follow in time order.",
-    )
-    rank_max_author_run = models.PositiveIntegerField(
-        default=3,
-        validators=[MinValueValidator(1), MaxValueValidator(50)],
-        help_text="Most posts by the same author in a row in a ranked feed.",
-    )
-    rank_cold_start_interactions = models.PositiveIntegerField(
-        default=50,
-        validators=[MaxValueValidator(1_000)],
-        help_text="Viewers with fewer likes, comments and shares than this within the affinity "
-        "window get popularity instead of affinity.",
-    )
-    rank_recency_half_life_hours = _hours(6.0, "A post's score halves every this many hours of age.")
-    rank_engagement_half_life_hours = _hours(
-        24.0, "A like, comment or share counts half as much this many hours after it happened."
-    )
-    rank_affinity_days = models.PositiveIntegerField(
-        default=30,
-        validators=[MinValueValidator(1), MaxValueValidator(365)],
-        help_text="How far back the viewer's own likes, comments and shares count as affinity.",
-    )
-    rank_like_weight = _weight(1.0, "Weight of a like, in engagement, popularity and affinity.")
-    rank_comment_weight = _weight(3.0, "Weight of a comment, in engagement, popularity and affinity.")
-    rank_share_weight = _weight(5.0, "Weight of a share, in engagement, popularity and affinity.")
-    rank_engagement_weight = _weight(1.0, "Weight of log(1 + recent weighted engagement) in the score.")
-    rank_affinity_weight = _weight(2.0, "Weight of log(1 + viewer's affinity to the author) in the score.")
-    rank_popularity_weight = _weight(
-        1.0, "Cold start: weight of log(1 + all-time weighted engagement), replacing affinity."
-    )
-    rank_media_boost = _weight(0.5, "Added to the score of a post with media (before recency decay).")
-    rank_snapshot_ttl_seconds = models.PositiveIntegerField(
-        default=600,
-        validators=[MinValueValidator(10), MaxValueValidator(86_400)],
-        help_text="How long an idle ranked scroll keeps its order (each page renews it); after "
-        "that the rest of the session is ranked afresh, still without repeats.",
     )
     # -- feed lifecycle ---------------------------------------------------------------------
     celebrity_demote_percent = models.PositiveIntegerField(
@@ -160,47 +81,10 @@ class FeedConfig(models.Model):
     def __str__(self) -> str:
         return "Feed configuration"
 
-    def save(self, *args, **kwargs) -> None:
-        self.pk = self.SINGLETON_ID
-        super().save(*args, **kwargs)
-        FeedConfig.cache_clear()  # this process sees its own change at once
-
     @property
     def celebrity_demote_below(self) -> int:
         """Pull-mode accounts return to push mode below this many followers."""
         return self.celebrity_threshold * self.celebrity_demote_percent // 100
-
-    @classmethod
-    def load(cls) -> FeedConfig:
-        config, _ = cls.objects.get_or_create(pk=cls.SINGLETON_ID)
-        return config
-
-    @classmethod
-    def cached(cls) -> FeedConfig:
-        """The row as this process read it at most CACHE_SECONDS ago: for the feed read path,
-        which must not spend a query on it, and fan-out. Post creation uses ``load``: the
-        threshold in force decides the very next post's delivery."""
-        now = time.monotonic()
-        entry = _cached
-        if entry is not None and now - entry[0] < CACHE_SECONDS:
-            return entry[1]
-        config = cls.load()
-        _set_cached((now, config))
-        return config
-
-    @classmethod
-    def cache_clear(cls) -> None:
-        _set_cached(None)
-
-
-# Other processes see a change within this many seconds ("applies within seconds").
-CACHE_SECONDS = 2.0
-_cached: tuple[float, FeedConfig] | None = None
-
-
-def _set_cached(entry: tuple[float, FeedConfig] | None) -> None:
-    global _cached
-    _cached = entry
 
 
 class StaleTimeline(models.Model):

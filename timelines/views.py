@@ -16,9 +16,10 @@ from feedsite.pagination import cursor_decode, cursor_encode, page_limit, page_r
 from feedsite.schema import PAGE_PARAMETERS, paginated
 from posts.serializers import PostSerializer, feed_posts_data
 from ranking import cursor as ranked_cursor
+from ranking.models import RankingConfig
 from ranking.services import entry_source, ranked_feed_page
 from timelines.feed.page import feed_page
-from timelines.models import FeedConfig, FeedMode
+from timelines.models import FeedMode
 
 CURSOR_SCOPE = "feed"
 FLAGS = {"": False, "0": False, "false": False, "1": True, "true": True}
@@ -49,7 +50,7 @@ class FeedViewSet(viewsets.GenericViewSet):
         explain = FLAGS.get(request.query_params.get("explain", "").lower())
         if explain is None:
             raise ValidationError({"explain": ["Must be 1 or 0."]})
-        mode = mode or FeedConfig.cached().default_feed_mode
+        mode = mode or RankingConfig.cached().default_feed_mode
 
         scores: dict[int, dict] = {}
         if mode == FeedMode.RANKED:

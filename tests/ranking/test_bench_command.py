@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from graph.models import Account
 from posts.models import Post
-from timelines.models import FeedConfig
+from ranking.models import RankingConfig
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the command VACUUMs: no test transaction
 
@@ -48,5 +48,5 @@ def test_bench_ranking_reports_numbers_and_cleans_up(tmp_path, redis_store):
     assert results["ranking step (score + diversity)"]["cpu_median_ms"] > 0
     assert not Account.objects.filter(username__startswith="benchrank").exists()
     assert not Post.objects.exists()
-    assert FeedConfig.load().rank_candidates == 500
+    assert RankingConfig.load().rank_candidates == 500
     assert redis_store.client.dbsize() == 0

@@ -9,7 +9,7 @@ import pytest
 
 from ranking.base import Candidate, Features, ScoredPost, diversify
 from ranking.formula import FormulaRanker
-from timelines.models import FeedConfig
+from ranking.models import RankingConfig
 
 NOW = 1_800_000_000.0
 HOUR = 3600.0
@@ -33,7 +33,7 @@ def features(*, engagement=None, affinity=None, interactions: int = 100) -> Feat
 
 
 def ranker(**overrides) -> FormulaRanker:
-    return FormulaRanker(FeedConfig(**overrides))  # an unsaved row: the defaults plus overrides
+    return FormulaRanker(RankingConfig(**overrides))  # an unsaved row: the defaults plus overrides
 
 
 def test_score_is_the_documented_formula_and_components_add_up():

@@ -17,11 +17,11 @@ from graph.services import follow_create
 from posts.models import Like, Post
 from posts.services import comment_create, like_create, post_delete, share_create
 from ranking.cursor import cursor_decode
+from ranking.models import RankingConfig
 from ranking.selectors import engagement_by_post, viewer_affinity
 from ranking.snapshot import snapshot_breakdowns, snapshot_key, snapshot_read, snapshot_save
 from tests.factories import AccountFactory, PostFactory
 from tests.helpers import assert_error
-from timelines.models import FeedConfig
 
 pytestmark = pytest.mark.django_db
 
@@ -111,7 +111,7 @@ def test_weights_change_without_restart(network):
     with_media = PostFactory(author=network["authors"][0], media_urls=["https://e.com/a.png"])
     Post.objects.filter(pk=with_media.pk).update(created_at=timezone.now() - timedelta(hours=3))
     assert client.get(f"{RANKED}&limit=1").json()["results"][0]["id"] != with_media.id or True
-    config = FeedConfig.load()
+    config = RankingConfig.load()
     config.rank_media_boost = 1000.0
     config.save()
     assert client.get(f"{RANKED}&limit=1").json()["results"][0]["id"] == with_media.id
@@ -238,7 +238,7 @@ def test_query_counts_do_not_grow_with_candidates(network, django_assert_num_que
 
 def test_feature_queries(network):
     reader, posts = network["reader"], network["posts"]
-    config = FeedConfig.load()
+    config = RankingConfig.load()
     fans = AccountFactory.create_batch(2)
     like_create(user=fans[0], post=posts[0])
     like_create(user=fans[1], post=posts[1])
@@ -289,15 +289,15 @@ def test_admin_tunes_ranking_and_the_next_request_follows(network, client):
     feed = network["client"]
     assert feed.get(f"{RANKED}&limit=1").json()["results"][0]["id"] == liked.id
 
-    config = FeedConfig.load()
+    config = RankingConfig.load()
     form = {**model_to_dict(config, exclude=["id"]), "rank_engagement_weight": 0, "rank_popularity_weight": 0}
-    response = client.post(f"/admin/timelines/feedconfig/{config.pk}/change/", form)
+    response = client.post(f"/admin/ranking/rankingconfig/{config.pk}/change/", form)
 
     assert response.status_code == 302, response.content
     assert feed.get(f"{RANKED}&limit=1").json()["results"][0]["id"] == posts[-1].id  # back to fresh first
     bad = {**form, "rank_candidates": 5}
-    assert client.post(f"/admin/timelines/feedconfig/{config.pk}/change/", bad).status_code == 200
-    assert FeedConfig.load().rank_candidates == 500
+    assert client.post(f"/admin/ranking/rankingconfig/{config.pk}/change/", bad).status_code == 200
+    assert RankingConfig.load().rank_candidates == 500
 
 
 def test_a_scroll_whose_snapshots_never_last_still_never_repeats_or_skips(network, redis_store):

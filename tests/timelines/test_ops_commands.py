@@ -16,6 +16,7 @@ from django.utils import timezone
 from feedsite.celery import app as celery_app
 from graph.models import Account, Follow
 from graph.services import follow_create, follow_delete
+from ranking.models import RankingConfig
 from tests.factories import AccountFactory, PostFactory, bulk_followers
 from tests.helpers import outbox_raw, timeline_raw
 from timelines import tasks
@@ -193,7 +194,10 @@ def test_fanout_status_says_when_the_broker_is_down(settings):
 
 def test_feed_config_shows_and_sets_every_knob():
     editable = {
-        f.name for f in FeedConfig._meta.get_fields() if getattr(f, "editable", False) and not f.primary_key
+        f.name
+        for model in (FeedConfig, RankingConfig)  # ranked feeds' knobs have a row of their own
+        for f in model._meta.get_fields()
+        if getattr(f, "editable", False) and not f.primary_key
     }
     output = run("feed_config")
     for name in editable:  # every knob is shown

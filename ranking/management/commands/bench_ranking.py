@@ -24,9 +24,9 @@ from django.utils import timezone
 from graph.models import Account, Follow
 from posts.models import Comment, Like, Post
 from ranking.base import Features, diversify
+from ranking.models import RankingConfig
 from ranking.selectors import engagement_by_post, viewer_affinity
 from ranking.services import candidate_of, get_ranker, ranked_feed_page
-from timelines.models import FeedConfig
 from timelines.public import feed_entries_by_ids, feed_page, get_store
 
 PREFIX = "benchrank_"
@@ -55,7 +55,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         self.results: dict = {"options": {k: str(v) for k, v in options.items() if k in self._OPTION_KEYS}}
-        self.saved_candidates = FeedConfig.load().rank_candidates
+        self.saved_candidates = RankingConfig.load().rank_candidates
         self._clean()  # a killed run's leftovers
         try:
             with transaction.atomic():
@@ -176,7 +176,7 @@ class Command(BaseCommand):
 
     def _measure(self, viewer: Account, options) -> None:
         runs = options["requests"]
-        config = FeedConfig.load()
+        config = RankingConfig.load()
         config.rank_candidates = options["candidates"]
         config.save()  # put back by _clean
         window = feed_page(
@@ -249,7 +249,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             Post.objects.filter(author_id__in=ids).update(repost_of=None)
             accounts.delete()  # cascades to their posts, likes, comments and follows
-        FeedConfig.objects.filter(pk=FeedConfig.SINGLETON_ID).update(rank_candidates=self.saved_candidates)
+        RankingConfig.objects.filter(pk=RankingConfig.SINGLETON_ID).update(
+            rank_candidates=self.saved_candidates
+        )
 
     def _report(self, options) -> None:
         ratios = self.results.get("ratios_vs_chronological_median", {})

@@ -3,9 +3,11 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from feedsite.singleton import SingletonModel
 from graph.models import Account, FanoutMode
+from ranking.models import RANKING_FIELDS, RankingConfig
 from timelines.fanout.plan import account_fanout_mode
-from timelines.models import LIFECYCLE_FIELDS, RANKING_FIELDS, FeedConfig
+from timelines.models import LIFECYCLE_FIELDS, FeedConfig
 
 KNOBS = {
     "celebrity_threshold": "celebrity-threshold",
@@ -15,6 +17,10 @@ KNOBS = {
     # feed lifecycle and ranked feeds (ranking/): flags named after the fields
     **{name: name.replace("_", "-") for name in LIFECYCLE_FIELDS},
     **{name: name.replace("_", "-") for name in RANKING_FIELDS},
+}
+# The row each knob lives in: ranked feeds have their own (ranking.models).
+MODELS: dict[str, type[SingletonModel]] = {
+    name: RankingConfig if name in RANKING_FIELDS else FeedConfig for name in KNOBS
 }
 
 
@@ -27,7 +33,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         for field, flag in KNOBS.items():
-            model_field = FeedConfig._meta.get_field(field)
+            model_field = MODELS[field]._meta.get_field(field)
             kind = {"FloatField": float, "CharField": str}.get(model_field.get_internal_type(), int)
             parser.add_argument(
                 f"--{flag}",
@@ -47,18 +53,22 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if (options["account"] is None) != (options["mode"] is None):
             raise CommandError("--account and --mode go together.")
-        config = FeedConfig.load()
-        changed = [field for field in KNOBS if options[field] is not None]
-        for field in changed:
-            setattr(config, field, options[field])
-        if changed:
+        rows = {model: model.load() for model in (FeedConfig, RankingConfig)}
+        fields = [field for field in KNOBS if options[field] is not None]
+        for field in fields:
+            setattr(rows[MODELS[field]], field, options[field])
+        changed = [model for model in rows if any(MODELS[field] is model for field in fields)]
+        errors: dict[str, list[str]] = {}
+        for model in changed:  # every row valid before any is written
             try:
-                config.full_clean()
+                rows[model].full_clean()
             except ValidationError as exc:
-                raise CommandError(
-                    "; ".join(f"--{KNOBS[f]}: {' '.join(m)}" for f, m in exc.message_dict.items())
-                ) from None
-            config.save()
+                errors |= exc.message_dict
+        if errors:
+            raise CommandError("; ".join(f"--{KNOBS[f]}: {' '.join(m)}" for f, m in errors.items()))
+        for model in changed:
+            rows[model].save()
+        config = rows[FeedConfig]
         if options["account"] is not None:
             account = Account.objects.filter(pk=options["account"]).first()
             if account is None:
@@ -71,4 +81,4 @@ class Command(BaseCommand):
                 f"effective mode={account_fanout_mode(account=account, config=config)}"
             )
         for field, flag in KNOBS.items():
-            self.stdout.write(f"{flag:20} {getattr(config, field)}")
+            self.stdout.write(f"{flag:20} {getattr(rows[MODELS[field]], field)}")
