@@ -200,6 +200,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    # Request bodies are JSON, the one content type /api/schema/ declares (PARSER_WHITELIST
+    # below), so a generated client has one body type per operation. Form and multipart are
+    # parsed only with DEBUG on, where the browsable API is served: its HTML forms post them.
+    # With DEBUG off they are a 415. graph.views.TokenView uses this list too.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"]
+    + (["rest_framework.parsers.FormParser", "rest_framework.parsers.MultiPartParser"] if DEBUG else []),
     "EXCEPTION_HANDLER": "feedsite.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "feedsite.schema.FeedsiteAutoSchema",
     # Throttles key anonymous clients by REMOTE_ADDR unless told how many proxies to trust
@@ -284,6 +290,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Request bodies in the schema are JSON only, whatever DEBUG adds (DEFAULT_PARSER_CLASSES).
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     # Swagger UI's assets come from drf-spectacular-sidecar, served as our own static files.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

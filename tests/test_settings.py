@@ -67,6 +67,32 @@ def test_every_database_prepares_the_hot_queries():
     assert result.stdout.strip() == "[('default', 0), ('replica', 0)]"
 
 
+def test_production_parses_json_bodies_only():
+    """Form and multipart are parsed only with DEBUG on, for the browsable API's HTML forms."""
+    snippet = (
+        "import django; django.setup(); from rest_framework.settings import api_settings as a; "
+        "from graph.views import TokenView; "
+        "names = lambda classes: [c.__name__ for c in classes]; "
+        "print(names(a.DEFAULT_PARSER_CLASSES), names(TokenView.parser_classes))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "feedsite.settings"}
+    outputs = {}
+    for debug in ("0", "1"):
+        command = [sys.executable, "-c", snippet]
+        result = subprocess.run(
+            command,
+            env={**env, "DEBUG": debug, "SECRET_KEY": "x" * 50},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        outputs[debug] = result.stdout.strip()
+    assert outputs["0"] == "['JSONParser'] ['JSONParser']"
+    both = "['JSONParser', 'FormParser', 'MultiPartParser']"
+    assert outputs["1"] == f"{both} {both}"
+
+
 def check_in(env: dict[str, str]) -> subprocess.CompletedProcess:
     """``manage.py check`` with the production settings module and ``env`` on top."""
     return subprocess.run(
