@@ -15,16 +15,38 @@ from kombu import Queue
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+_BOOL_SPELLINGS = "1/0, true/false, yes/no, on/off"
+
+
 def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
+    """``name`` as a boolean: 1/0, true/false, yes/no, on/off in any case; unset or empty is
+    ``default``. Anything else stops start-up, so a typo ("ture") is never silently false."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={os.environ[name]!r} is not a boolean; accepted, in any case: {_BOOL_SPELLINGS}, "
+        f"or empty for the default ({default})."
+    )
 
 
 def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return default if value in (None, "") else int(value)
+    """``name`` as an integer; unset or empty is ``default``, anything else stops start-up."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name}={os.environ[name]!r} is not an integer; leave it empty for the default ({default})."
+        ) from None
 
 
 def env_list(name: str, default: str) -> list[str]:
@@ -178,6 +200,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    # Request bodies are JSON, the one content type /api/schema/ declares (PARSER_WHITELIST
+    # below), so a generated client has one body type per operation. Form and multipart are
+    # parsed only with DEBUG on, where the browsable API is served: its HTML forms post them.
+    # With DEBUG off they are a 415. graph.views.TokenView uses this list too.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"]
+    + (["rest_framework.parsers.FormParser", "rest_framework.parsers.MultiPartParser"] if DEBUG else []),
     "EXCEPTION_HANDLER": "feedsite.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "feedsite.schema.FeedsiteAutoSchema",
     # Throttles key anonymous clients by REMOTE_ADDR unless told how many proxies to trust
@@ -248,7 +276,7 @@ BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
 
 # Rate limits (feedsite.throttles): "N/second|minute|hour|day" per user, or per client IP for
 # account creation and token requests. FEED_THROTTLES=off turns them off (load tests, demos).
-FEED_THROTTLES = os.environ.get("FEED_THROTTLES", "on").strip().lower() not in {"off", "0", "false", "no"}
+FEED_THROTTLES = env_bool("FEED_THROTTLES", True)
 FEED_THROTTLE_RATES = {
     "post": os.environ.get("THROTTLE_POST_RATE", "30/minute"),
     "follow": os.environ.get("THROTTLE_FOLLOW_RATE", "60/minute"),
@@ -262,6 +290,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Request bodies in the schema are JSON only, whatever DEBUG adds (DEFAULT_PARSER_CLASSES).
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     # Swagger UI's assets come from drf-spectacular-sidecar, served as our own static files.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

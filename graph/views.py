@@ -12,6 +12,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from feedsite.pagination import KeysetPagination
 from feedsite.schema import PAGE_PARAMETERS, paginated
@@ -149,6 +150,8 @@ class TokenView(ObtainAuthToken):
     failure, so it tells nobody which usernames exist). DELETE: revoke the token you sent;
     the next POST issues a new one."""
 
+    # ObtainAuthToken hard-codes form, multipart and JSON; the API's own list instead (settings).
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
     throttle_classes = [TokenThrottle]
 
     def get_permissions(self):

@@ -81,8 +81,8 @@ def _feed_post_data(post: FeedPost) -> dict:
 
 def feed_posts_data(posts: Sequence[FeedPost]) -> list[dict]:
     """Feed pages (timelines.public.FeedPost values) as PostSerializer renders posts, field
-    for field (tests/posts/test_serializers.py compares the two): without DRF's per-field
-    machinery, which cost a feed page more than its queries."""
+    for field (test_feed_posts_render_as_post_serializer_does in tests/timelines/feed/test_rows.py
+    compares the two), without DRF's per-field machinery (why: docs/performance.md)."""
     data = []
     for post in posts:
         item = _feed_post_data(post)

@@ -53,6 +53,20 @@ def test_schema_and_docs_are_served_with_local_assets(api, db):
     assert "cdn" not in html.lower() and "https://" not in html
 
 
+def test_request_bodies_are_json_only(api, db):
+    """One content type per request body, so generated clients (openapi-python-client) get
+    one body type per operation (tests/test_generated_client.py)."""
+    paths = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()["paths"]
+    bodies = {
+        f"{method.upper()} {path}": sorted(operation["requestBody"]["content"])
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+    }
+    assert {"POST /api/accounts/", "POST /api/auth/token/", "POST /api/posts/"} <= set(bodies)
+    assert {name: types for name, types in bodies.items() if types != ["application/json"]} == {}
+
+
 @pytest.fixture
 def signed_in(db) -> Iterator[dict[str, str]]:
     """Headers of a real account with posts of its own and of someone it follows, so feeds
