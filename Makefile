@@ -33,7 +33,7 @@ test: services lint
 bench-cluster: venv
 	$(BIN)/python bench/cluster_fanout.py $(ARGS)
 
-# Benchmarks with same-run baselines (README "Performance"). SCALE=5: 100,000 users.
+# Benchmarks with same-run baselines (docs/performance.md). SCALE=5: 100,000 users.
 SCALE ?= 1
 bench: services
 	@command -v redis-benchmark >/dev/null || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \
@@ -41,7 +41,7 @@ bench: services
 	$(BIN)/python -m bench --scale $(SCALE)
 	@if [ "$(SOAK)" != 0 ]; then $(MAKE) --no-print-directory soak; fi
 
-# Bounded soak under mixed load (bench/soak.py; README "Soak"); SOAK=0 skips it in make bench.
+# Bounded soak under mixed load (bench/soak.py; docs/performance.md "Soak"); SOAK=0 skips it in make bench.
 SOAK ?= 1
 SOAK_SECONDS ?= 180
 soak: services

@@ -153,7 +153,7 @@ def _plot_reads(results: dict, path: Path) -> None:
 
 
 def summary_table(results: dict) -> str:
-    """The table the README's Performance section shows: measurement, median/percentiles,
+    """The table docs/performance.md shows: measurement, median/percentiles,
     baseline from the same run, ratio, target."""
     base = results["redis_benchmark"]["requests_per_s"]
     runs = f" (median of {len(results['redis_benchmark'].get('runs', [base]))})"

@@ -13,7 +13,7 @@ export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-${TMPDIR:-/tmp}/fee
 rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 
 # Two workers, as in production: big fan-outs (queue fanout_bulk) never hold up small ones
-# (fanout) or other tasks (celery). See README "Scaling out". --beat: the periodic fan-out
+# (fanout) or other tasks (celery). See docs/operations.md "Scaling out". --beat: the periodic fan-out
 # sweeper, in exactly one worker.
 .venv/bin/celery -A feedsite worker --loglevel=INFO --queues=celery,fanout --hostname=fast@%h \
   --concurrency="${WORKER_CONCURRENCY:-2}" --beat --schedule "${TMPDIR:-/tmp}/feedsite-celerybeat-schedule" &
