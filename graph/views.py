@@ -36,7 +36,9 @@ ACCOUNT_CREATED = inline_serializer(
 )
 TOKEN_RESPONSE = inline_serializer(name="Token", fields={"token": serializers.CharField()})
 # POST: 201 new, 200 already there; DELETE: 204 (also when there was nothing to undo).
-RELATION_RESPONSES = {200: AccountSerializer, 201: AccountSerializer, 204: None}
+# POST creates the relation (201, or 200 when it already existed); DELETE removes it (204).
+RELATION_CREATED = {200: AccountSerializer, 201: AccountSerializer}
+RELATION_DELETED = {204: None}
 
 
 class AccountViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -94,19 +96,22 @@ class AccountViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(self.get_serializer(target).data, status=code)
 
-    @extend_schema(request=None, responses=RELATION_RESPONSES)
+    @extend_schema(methods=["POST"], request=None, responses=RELATION_CREATED)
+    @extend_schema(methods=["DELETE"], request=None, responses=RELATION_DELETED)
     @action(detail=True, methods=["post", "delete"], permission_classes=[IsAuthenticated])
     def follow(self, request: Request, pk: str | None = None) -> Response:
         return self._relation(
             request, services.follow_create, services.follow_delete, ("follower", "followee")
         )
 
-    @extend_schema(request=None, responses=RELATION_RESPONSES)
+    @extend_schema(methods=["POST"], request=None, responses=RELATION_CREATED)
+    @extend_schema(methods=["DELETE"], request=None, responses=RELATION_DELETED)
     @action(detail=True, methods=["post", "delete"], permission_classes=[IsAuthenticated])
     def block(self, request: Request, pk: str | None = None) -> Response:
         return self._relation(request, services.block_create, services.block_delete, ("blocker", "blocked"))
 
-    @extend_schema(request=None, responses=RELATION_RESPONSES)
+    @extend_schema(methods=["POST"], request=None, responses=RELATION_CREATED)
+    @extend_schema(methods=["DELETE"], request=None, responses=RELATION_DELETED)
     @action(detail=True, methods=["post", "delete"], permission_classes=[IsAuthenticated])
     def mute(self, request: Request, pk: str | None = None) -> Response:
         return self._relation(request, services.mute_create, services.mute_delete, ("muter", "muted"))
@@ -142,7 +147,7 @@ class AccountViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
 
 @extend_schema_view(
-    post=extend_schema(request=AuthTokenSerializer, responses={200: TOKEN_RESPONSE}),
+    post=extend_schema(request=AuthTokenSerializer, responses={200: TOKEN_RESPONSE}, auth=[]),
     delete=extend_schema(request=None, responses={204: None}),
 )
 class TokenView(ObtainAuthToken):

@@ -82,12 +82,14 @@ class PostViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(post_data(request, self._fresh(result)), status=code)
 
-    @extend_schema(request=None, responses={200: PostSerializer, 201: PostSerializer, 204: None})
+    @extend_schema(methods=["POST"], request=None, responses={200: PostSerializer, 201: PostSerializer})
+    @extend_schema(methods=["DELETE"], request=None, responses={204: None})
     @action(detail=True, methods=["post", "delete"], permission_classes=[IsAuthenticated])
     def like(self, request: Request, pk: str | None = None) -> Response:
         return self._toggle(request, services.like_create, services.like_delete)
 
-    @extend_schema(request=None, responses={200: PostSerializer, 201: PostSerializer, 204: None})
+    @extend_schema(methods=["POST"], request=None, responses={200: PostSerializer, 201: PostSerializer})
+    @extend_schema(methods=["DELETE"], request=None, responses={204: None})
     @action(detail=True, methods=["post", "delete"], permission_classes=[IsAuthenticated])
     def share(self, request: Request, pk: str | None = None) -> Response:
         return self._toggle(request, services.share_create, services.share_delete)
