@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from graph.models import Account
 from tests.factories import AccountFactory, token_for
-from tests.redis_cluster import LocalRedisCluster
+from tests.support.cluster import LocalRedisCluster
 from timelines import local_cache
 from timelines.models import FeedConfig
 from timelines.services import timeline_ttl_ms

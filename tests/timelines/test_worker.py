@@ -14,7 +14,7 @@ from django.db import connection
 
 from tests.factories import AccountFactory, bulk_followers
 from tests.helpers import timeline_raw
-from tests.workers import ALL_QUEUES, celery_workers
+from tests.support.celery import ALL_QUEUES, celery_workers
 from timelines.store import COMPLETE, TimelineStore, timeline_key
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
