@@ -26,8 +26,11 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# One pytest-xdist worker per core (at most 4, pytest.ini), each on its own test databases
+# (feedsite/test_settings.py); TEST_WORKERS=0 runs the suite in this process.
+TEST_WORKERS ?= auto
 test: services lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 # Fan-out throughput: one Redis vs a 3-master Redis Cluster (its own servers on free ports).
 bench-cluster: venv
