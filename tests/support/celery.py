@@ -55,14 +55,15 @@ class Worker:
     process: subprocess.Popen
     done: queue.Queue = field(default_factory=queue.Queue)
     log: list[str] = field(default_factory=list)
-    ready: threading.Event = field(default_factory=threading.Event)
+    ready: threading.Event = field(default_factory=threading.Event)  # set once booted or exited
+    booted: bool = False
 
     def next_done(self, timeout: float) -> TaskDone:
         return self.done.get(timeout=timeout)
 
     def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
-        if not self.ready.wait(timeout):
-            reason = "exited early" if self.process.poll() is not None else f"not ready in {timeout:.0f} s"
+        if not self.ready.wait(timeout) or not self.booted:
+            reason = "exited before it was ready" if self.ready.is_set() else f"not ready in {timeout:.0f} s"
             raise RuntimeError(f"celery worker {reason}:\n" + "".join(self.log[-30:]))
 
     def _pump(self) -> None:
@@ -70,6 +71,7 @@ class Worker:
             if len(self.log) < LOG_LINES:
                 self.log.append(line)
             if READY in line:
+                self.booted = True
                 self.ready.set()
             match = _SUCCESS.search(line)
             if match:
