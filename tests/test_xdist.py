@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
 from feedsite.test_settings import xdist_redis_url
-from tests.support.procs import child_env
+from tests.support.procs import child_env, suite_env
 
 
 def test_worker_n_uses_the_redis_db_n_below_test_redis_url():
@@ -39,3 +39,13 @@ def test_subprocesses_do_not_take_themselves_for_an_xdist_worker(monkeypatch):
     env = child_env(TEST_REDIS_URL="redis://127.0.0.1:6379/10")
     assert not any(name.startswith("PYTEST") for name in env)
     assert env["FEEDSITE_PROBE"] == "kept" and env["TEST_REDIS_URL"] == "redis://127.0.0.1:6379/10"
+
+
+@pytest.mark.django_db
+def test_app_subprocesses_get_this_workers_databases(settings, monkeypatch):
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", os.environ.get("PYTEST_XDIST_WORKER", "gw1"))
+    env = suite_env(FEED_THROTTLES="off")
+    assert env["DATABASE_URL"].endswith("/" + connection.settings_dict["NAME"])
+    assert env["TEST_REDIS_URL"] == settings.REDIS_URL
+    assert env["DJANGO_SETTINGS_MODULE"] == "feedsite.test_settings" and env["FEED_THROTTLES"] == "off"
+    assert "PYTEST_XDIST_WORKER" not in env

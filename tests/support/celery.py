@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from tests.support.procs import READY_TIMEOUT, ROOT, child_env, stop
+from tests.support.procs import READY_TIMEOUT, ROOT, stop, suite_env
 
 ALL_QUEUES = ("celery", "fanout", "fanout_bulk")
 READY = " ready."  # the line Celery logs once it consumes
@@ -100,22 +100,6 @@ def celery_worker(env: dict[str, str], *, concurrency: int = 1, name: str = "") 
         yield worker
     finally:
         stop(worker.process)
-
-
-def suite_env(**extra: str) -> dict[str, str]:
-    """The test settings against this (xdist worker's) test database and test Redis db."""
-    from django.conf import settings
-    from django.db import connection
-
-    from tests.support.postgres import database_url
-
-    return child_env(
-        DJANGO_SETTINGS_MODULE="feedsite.test_settings",
-        CELERY_TASK_ALWAYS_EAGER="0",
-        DATABASE_URL=database_url(connection.settings_dict),
-        TEST_REDIS_URL=settings.REDIS_URL,
-        **extra,
-    )
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""Free ports, waiting for a condition, stopping a process, and a child's environment.
+"""Free ports, waiting for a condition, stopping a process, and the environment of a child
+process (``child_env``; ``suite_env`` for one pointed at this xdist worker's databases).
 
 Ports come from the kernel (bind port 0) at run time, never from a fixed list: several suites
 and xdist workers share this machine.
@@ -90,6 +91,23 @@ def child_env(**overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.update(overrides)
     return env
+
+
+def suite_env(**overrides: str) -> dict[str, str]:
+    """For an app subprocess of a test (Celery worker, gunicorn): the test settings, real
+    queueing, this xdist worker's own test database and Redis db, plus ``overrides``."""
+    from django.conf import settings
+    from django.db import connection
+
+    from tests.support.postgres import database_url
+
+    return child_env(
+        DJANGO_SETTINGS_MODULE="feedsite.test_settings",
+        CELERY_TASK_ALWAYS_EAGER="0",
+        DATABASE_URL=database_url(connection.settings_dict),
+        TEST_REDIS_URL=settings.REDIS_URL,
+        **overrides,
+    )
 
 
 @dataclass
