@@ -26,8 +26,12 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# One pytest-xdist worker per core (at most 4: tests/conftest.py), each on its own test
+# databases (feedsite/test_settings.py); worksteal evens out the few long real-process tests.
+# TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= auto
 test: services lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 # Fan-out throughput: one Redis vs a 3-master Redis Cluster (its own servers on free ports).
 bench-cluster: venv

@@ -39,7 +39,9 @@ sys.path.insert(0, str(ROOT))
 import redis  # noqa: E402
 from redis.cluster import ClusterNode, RedisCluster  # noqa: E402
 
-from tests.redis_cluster import LocalRedisCluster, die_with_parent, free_ports  # noqa: E402
+from tests.support.cluster import LocalRedisCluster  # noqa: E402
+from tests.support.procs import die_with_parent, free_port  # noqa: E402
+from tests.support.redis import redis_server_args, redis_wait  # noqa: E402
 from timelines.keys import timeline_key  # noqa: E402
 from timelines.store import COMPLETE, ClusterTimelineStore, TimelineStore  # noqa: E402
 
@@ -51,14 +53,13 @@ class SingleRedis:
     """One plain redis-server on a free port, no persistence."""
 
     def __init__(self) -> None:
-        (self.port,) = free_ports(1)
+        self.port = free_port()
         self.workdir = tempfile.mkdtemp(prefix="feedsite-bench-")
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.workdir],
+            redis_server_args(self.port, self.workdir),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent,
         )  # fmt: skip
-        LocalRedisCluster._wait(lambda: redis.Redis(port=self.port).ping(), "redis-server")
+        redis_wait(self.port, timeout=30)
 
     def stop(self) -> None:
         self.process.kill()

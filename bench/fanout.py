@@ -13,12 +13,12 @@ import urllib.parse
 from dataclasses import dataclass
 
 from bench import http
-from bench.loadgen import percentile
-from bench.procs import Worker, celery_worker
+from bench.percentiles import percentile
 from bench.workload import readers_mark_active
 from graph.models import Account, FanoutMode, Follow
 from posts.models import Delivery, Post
 from posts.services import post_create
+from tests.support.celery import Worker, celery_worker
 from timelines.keys import timeline_key
 from timelines.store import COMPLETE, get_store
 

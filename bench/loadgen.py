@@ -17,6 +17,8 @@ import sys
 import time
 import urllib.parse
 
+from bench.percentiles import percentile
+
 
 def _client(args: tuple) -> tuple[list[float], int, dict[int, int]]:
     host, port, path, tokens, cycle, deadline, max_requests = args
@@ -45,16 +47,6 @@ def _client(args: tuple) -> tuple[list[float], int, dict[int, int]]:
         else:
             errors += 1
     return latencies, errors, statuses
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    rank = (len(ordered) - 1) * pct / 100
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 def summarize(

@@ -11,8 +11,8 @@ from collections import Counter
 
 from bench import http
 from bench.loadgen import summarize
-from bench.procs import ROOT
 from bench.workload import Workload, tokens_for
+from tests.support.procs import ROOT
 from timelines.keys import timeline_key
 from timelines.store import get_store
 

@@ -17,50 +17,12 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.parse
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.scratch import bench_env, scratch_database_url, scratch_setup
+
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def scratch_database_url(suffix: str) -> str:
-    """DATABASE_URL (or the default) with ``suffix`` added to the database name: the scratch
-    database a benchmark or soak recreates, never the one it was pointed at."""
-    base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/feedsite")
-    parsed = urllib.parse.urlparse(base_db)
-    return parsed._replace(path=parsed.path.rstrip("/") + suffix).geturl()
-
-
-def _bench_env(redis_url: str, database_url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "TIMELINE_REDIS_URL": redis_url,
-        "CELERY_BROKER_URL": redis_url,
-        "DJANGO_SETTINGS_MODULE": "feedsite.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "BENCH_ENDPOINTS": "1",
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "LOG_LEVEL": "WARNING",
-        # Per-user rate limits would cap the freshness probes' 50 posts a minute; the bench
-        # measures the service, not its limits.
-        "FEED_THROTTLES": "off",
-    }
-
-
-def _database_recreate(database_url: str) -> None:
-    import psycopg
-
-    url = urllib.parse.urlparse(database_url)
-    name = url.path.lstrip("/")
-    admin = url._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 class Stage:
@@ -101,22 +63,12 @@ def main(argv: list[str] | None = None) -> None:
 
     database_url = scratch_database_url("_bench")
     redis_url = os.environ.get("BENCH_REDIS_URL") or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    env = _bench_env(redis_url, database_url)
-    os.environ.update(env)
+    env = bench_env(redis_url, database_url)
     stage = Stage()
     started = time.monotonic()
 
     with stage("scratch database and Redis db"):
-        _database_recreate(database_url)
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
-        from timelines.store import get_store
-
-        get_store().client.flushdb()
+        scratch_setup(env)
 
     with _redis_server_settings() as redis_settings:
         _run(args, env, redis_url, database_url, stage, started, redis_settings)
@@ -150,10 +102,11 @@ def _run(
     redis_settings: dict[str, str],
 ) -> None:
     from bench import fanout, reads, report
-    from bench.procs import celery_worker, gunicorn
     from bench.workload import Scale, accounts_add, readers_mark_active, workload_build
     from graph.models import Account, FanoutMode
     from graph.synthetic import network_summary
+    from tests.support.celery import celery_worker
+    from tests.support.http import gunicorn
 
     scale = Scale.for_factor(args.scale)
     results: dict = {"meta": _meta(scale, redis_url, database_url), "stages": stage.loads}

@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import threading
@@ -26,15 +25,11 @@ import urllib.parse
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from bench.percentiles import percentile
+from bench.scratch import bench_env, scratch_database_url, scratch_setup
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 class Load:
@@ -181,32 +176,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=6)
     args = parser.parse_args(argv)
 
-    from bench.run import _bench_env, _database_recreate, scratch_database_url
-
     database_url = scratch_database_url("_soak")
     redis_url = os.environ.get("SOAK_REDIS_URL") or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    env = {**_bench_env(redis_url, database_url), "FEED_THROTTLES": "off", "BENCH_ENDPOINTS": "0"}
-    os.environ.update(env)
+    env = {**bench_env(redis_url, database_url), "FEED_THROTTLES": "off", "BENCH_ENDPOINTS": "0"}
 
     print(
         f"soak: scratch database {urllib.parse.urlparse(database_url).path[1:]}, Redis {redis_url}",
         flush=True,
     )
-    _database_recreate(database_url)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    scratch_setup(env)
     from timelines.store import get_store
 
-    get_store().client.flushdb()
     rng = random.Random(args.seed)
     world = seed(args.users, args.follows, rng)
     print(f"seeded {args.users} users, {world['follows']} follows (2 pull-mode celebrities)", flush=True)
 
-    from bench.procs import celery_worker, gunicorn
+    from tests.support.celery import celery_worker
+    from tests.support.http import gunicorn
 
     stats, lags = Stats(), []
     with celery_worker(env, concurrency=2), gunicorn(env, workers=2) as base_url:
@@ -264,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         "throughput_per_s": round(sum(requests.values()) / elapsed, 1),
         "statuses": {op: {str(k): v for k, v in c.items()} for op, c in stats.statuses.items()},
         "latency_ms": {
-            op: {"p50": round(statistics.median(v) * 1000, 1), "p95": round(percentile(v, 0.95) * 1000, 1)}
+            op: {"p50": round(percentile(v, 50) * 1000, 1), "p95": round(percentile(v, 95) * 1000, 1)}
             for op, v in stats.latency.items()
         },
         "errors": len(stats.errors),
@@ -272,8 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         "fanout_lag_s": {
             "probes": len(lags),
             "lost": len(lags) - len(finite),
-            "p50": round(statistics.median(finite), 3) if finite else None,
-            "p95": round(percentile(finite, 0.95), 3) if finite else None,
+            "p50": round(percentile(finite, 50), 3) if finite else None,
+            "p95": round(percentile(finite, 95), 3) if finite else None,
             "max": round(max(finite), 3) if finite else None,
         },
         "drain_s": round(drained, 1),

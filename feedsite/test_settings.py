@@ -1,13 +1,38 @@
 """Settings for the test suite: the real PostgreSQL (pytest-django creates test_<db>) and the
 real Redis, on a database index of its own (TEST_REDIS_URL, default db 15) so tests never touch
 a running instance's timelines or queue. Celery runs tasks eagerly unless a test starts a
-real worker (tests/timelines/fanout/test_worker.py)."""
+real worker (tests/timelines/fanout/test_worker.py).
+
+Under pytest-xdist each worker has its own databases: pytest-django names the PostgreSQL one
+test_<db>_gwN, and worker gwN uses Redis db ``<TEST_REDIS_URL's db> - N`` (gw0 the db itself,
+gw1 the one below, ...). Subprocesses the tests start get the shifted URL as TEST_REDIS_URL and
+no PYTEST_XDIST_WORKER (tests.support.procs.child_env), so they never shift it again."""
 
 import os
+import urllib.parse
+
+from django.core.exceptions import ImproperlyConfigured
 
 from feedsite.settings import *  # noqa: F403
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+def xdist_redis_url(url: str, worker: str | None) -> str:
+    """``url`` with its db index lowered by N for xdist worker ``gwN``."""
+    if not worker:
+        return url
+    parsed = urllib.parse.urlparse(url)
+    shifted = int(parsed.path.strip("/") or 0) - int(worker.removeprefix("gw"))
+    if shifted < 0:
+        raise ImproperlyConfigured(
+            f"TEST_REDIS_URL {url} leaves no Redis db for xdist worker {worker}: use a higher db "
+            "index (the default is 15) or fewer workers"
+        )
+    return parsed._replace(path=f"/{shifted}").geturl()
+
+
+REDIS_URL = xdist_redis_url(
+    os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"), os.environ.get("PYTEST_XDIST_WORKER")
+)
 TIMELINE_REDIS_URL = REDIS_URL
 # Tests start their own cluster (tests/conftest.py); a worker subprocess is pointed at it here.
 TIMELINE_REDIS_CLUSTER_NODES = env_list("TEST_TIMELINE_REDIS_CLUSTER_NODES", "")  # noqa: F405

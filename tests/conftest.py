@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 
 import pytest
@@ -9,12 +10,21 @@ from rest_framework.test import APIClient
 from graph.models import Account
 from ranking.models import RankingConfig
 from tests.factories import AccountFactory, token_for
-from tests.redis_cluster import LocalRedisCluster
+from tests.support.cluster import LocalRedisCluster
 from timelines import local_cache
 from timelines.feed.policy import timeline_ttl_ms
 from timelines.keys import timeline_key
 from timelines.models import FeedConfig
 from timelines.store import TimelineStore, get_store
+
+MAX_XDIST_WORKERS = 4
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker per core, at most 4, since worker gwN runs on Redis db
+    <TEST_REDIS_URL's db> - N (feedsite/test_settings.py) and db 0 is the development one."""
+    return max(1, min(MAX_XDIST_WORKERS, len(os.sched_getaffinity(0))))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -1,7 +1,7 @@
 """A Python client generated from /api/schema/ with openapi-python-client (the version pinned in
 requirements-dev.txt) imports and drives sign-up → follow → post → feed → like against a real
 gunicorn (production settings, DEBUG off) on a free port and the test database. It is how a
-third party would use the schema (docs/api-client.md), so it catches a schema that validates
+third party would use the schema (docs/api.md, "Generate a client"), so it catches a schema that validates
 but cannot be turned into a working client."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from types import ModuleType
 import pytest
 from django.conf import settings
 
-from tests.faults.procs import Stack, suite_database_url
+from tests.support.stack import Stack, suite_database_url
 
 pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
 

@@ -14,7 +14,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from bench.procs import ROOT
+from tests.support.postgres import database_url
+from tests.support.procs import ROOT
 from timelines.store import REDIS_SERVER_SETTINGS, get_store
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db]
@@ -23,11 +24,10 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db]
 def test_make_bench_runs_at_a_tiny_scale(tmp_path):
     redis = get_store().client
     server_settings = {name: redis.config_get(name)[name] for name in REDIS_SERVER_SETTINGS}
-    db = connection.settings_dict
     env = {
         **os.environ,
         # The bench appends _bench: test_feedsite..._bench, apart from everything else.
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": database_url(connection.settings_dict),
         "BENCH_REDIS_URL": settings.REDIS_URL,  # the test Redis db, flushed by every test anyway
     }
     run = subprocess.run(

@@ -1,4 +1,4 @@
-"""Fixtures for fault tests (see tests/faults/procs.py)."""
+"""Fixtures for fault tests (see tests/support/stack.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 
 from feedsite.celery import app as celery_app
-from tests.faults.procs import Stack
+from tests.support.stack import Stack
 
 
 @pytest.fixture

@@ -8,7 +8,10 @@ import time
 
 import pytest
 
-from tests.faults.procs import Http, Stack, create_database, wait_for
+from tests.support.http import Http
+from tests.support.postgres import create_database
+from tests.support.procs import wait_for
+from tests.support.stack import Stack
 
 pytestmark = [pytest.mark.faults]
 

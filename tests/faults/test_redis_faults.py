@@ -17,7 +17,9 @@ import pytest
 
 from posts.models import FanoutState, Post
 from tests.factories import AccountFactory, token_for
-from tests.faults.procs import Http, Stack, suite_database_url, wait_for
+from tests.support.http import Http
+from tests.support.procs import wait_for
+from tests.support.stack import Stack, suite_database_url
 from timelines.views import DEGRADED_HEADER
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]

@@ -13,7 +13,8 @@ from django.core.management import call_command
 
 from posts.services import post_create
 from tests.factories import AccountFactory, bulk_followers
-from tests.faults.procs import Stack, suite_database_url, wait_for
+from tests.support.procs import wait_for
+from tests.support.stack import Stack, suite_database_url
 from timelines.keys import timeline_key
 from timelines.models import FeedConfig, PendingChunk
 from timelines.store import COMPLETE

@@ -14,7 +14,7 @@ from django.db import connection
 
 from tests.factories import AccountFactory, bulk_followers
 from tests.helpers import timeline_raw
-from tests.workers import ALL_QUEUES, celery_workers
+from tests.support.celery import ALL_QUEUES, celery_workers
 from timelines.keys import timeline_key
 from timelines.store import COMPLETE, TimelineStore
 

@@ -15,8 +15,8 @@ from redis.cluster import ClusterNode, RedisCluster
 
 from graph.models import Account, FanoutMode, Follow
 from tests.factories import AccountFactory, PostFactory, bulk_followers
-from tests.redis_cluster import LocalRedisCluster
-from tests.workers import ALL_QUEUES, celery_workers
+from tests.support.celery import ALL_QUEUES, celery_workers
+from tests.support.cluster import LocalRedisCluster
 from timelines.feed.page import feed_page
 from timelines.feed.visibility import feed_post_ids_from_db
 from timelines.keys import outbox_key, timeline_key

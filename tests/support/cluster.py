@@ -1,47 +1,25 @@
 """A real, throwaway Redis Cluster: N masters with R replicas each, on free loopback ports
 chosen at run time (other checkouts run the suite on this machine at the same time), in a
 temp dir, without persistence, torn down afterwards. Used by tests/conftest.py (a session
-cluster every parametrized store test shares), by the failover test (its own cluster, since
-it kills nodes) and by bench/cluster_fanout.py."""
+cluster every parametrized store test shares, one per xdist worker), by the failover test (its
+own cluster, since it kills nodes) and by bench/cluster_fanout.py."""
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass, field
 
 import redis
 
+from tests.support.procs import die_with_parent, free_ports, wait_for
+from tests.support.redis import redis_server_args
+
 NODE_TIMEOUT_MS = 1000  # how long a silent master stays up before its replica takes over
 STARTUP_TIMEOUT = 30
-
-
-def die_with_parent() -> None:
-    """preexec_fn: the kernel kills the server if the process that started it dies, so a
-    killed test run or benchmark leaves no Redis behind on this shared machine (Linux)."""
-    with contextlib.suppress(OSError):  # no glibc: best effort
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-def free_ports(count: int) -> list[int]:
-    """Ports the OS says are free; all held open together so none is handed out twice."""
-    sockets = []
-    try:
-        for _ in range(count):
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 @dataclass
@@ -86,17 +64,17 @@ class LocalRedisCluster:
 
     def _spawn(self, port: int, bus_port: int) -> None:
         self.processes[port] = subprocess.Popen(
-            ["redis-server", "--port", str(port), "--cluster-port", str(bus_port),
-             "--bind", "127.0.0.1", "--dir", self.workdir, "--cluster-enabled", "yes",
-             "--cluster-config-file", f"nodes-{port}.conf",
-             "--cluster-node-timeout", str(NODE_TIMEOUT_MS),
-             # A replica may always take over, however long it was cut off (tests pause them).
-             "--cluster-replica-validity-factor", "0",
-             "--save", "", "--appendonly", "no",
-             "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0",
-             # CLUSTER SLOTS lists a replica only once its offset moved: ping it often.
-             "--repl-ping-replica-period", "1",
-             "--logfile", os.path.join(self.workdir, f"{port}.log")],
+            redis_server_args(
+                port, self.workdir, "--cluster-port", str(bus_port), "--cluster-enabled", "yes",
+                "--cluster-config-file", f"nodes-{port}.conf",
+                "--cluster-node-timeout", str(NODE_TIMEOUT_MS),
+                # A replica may always take over, however long it was cut off (tests pause them).
+                "--cluster-replica-validity-factor", "0",
+                "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0",
+                # CLUSTER SLOTS lists a replica only once its offset moved: ping it often.
+                "--repl-ping-replica-period", "1",
+                "--logfile", os.path.join(self.workdir, f"{port}.log"),
+            ),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent,
         )  # fmt: skip
 
@@ -165,13 +143,4 @@ class LocalRedisCluster:
 
     @staticmethod
     def _wait(check, what: str, timeout: float = STARTUP_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        last_error: Exception | None = None
-        while time.monotonic() < deadline:
-            try:
-                if check():
-                    return
-            except redis.exceptions.RedisError as exc:
-                last_error = exc
-            time.sleep(0.05)
-        raise TimeoutError(f"timed out waiting for {what} (last error: {last_error})")
+        wait_for(check, timeout=timeout, what=what, ignore=(redis.exceptions.RedisError,))
