@@ -39,13 +39,13 @@ TIMELINE_REDIS_CLUSTER_NODES = env_list("TEST_TIMELINE_REDIS_CLUSTER_NODES", "")
 CELERY_BROKER_URL = REDIS_URL
 CACHES = {"default": redis_cache(REDIS_URL)}  # noqa: F405
 # A read replica alias served by the test database itself (MIRROR); routing to it is off
-# (READ_REPLICA) except in the tests that turn it on (tests/test_db_router.py).
+# (READ_REPLICA) except in the tests that turn it on (tests/feedsite/test_db_router.py).
 DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
 READ_REPLICA = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests never serve static files (and would warn that STATIC_ROOT was never collected).
 MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise")]  # noqa: F405
-# Rate limits are off in tests except where a test turns them on (tests/test_throttles.py),
+# Rate limits are off in tests except where a test turns them on (tests/feedsite/test_security.py),
 # so the suite can post and follow freely. FEED_THROTTLES=on runs the whole suite with them.
 FEED_THROTTLES = env_bool("FEED_THROTTLES", False)  # noqa: F405

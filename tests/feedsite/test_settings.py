@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from feedsite.settings import env_bool, env_int
+from tests.support.procs import ROOT
 
 SNIPPET = (
     "import django; django.setup(); from django.conf import settings as s; "
@@ -98,7 +98,7 @@ def check_in(env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", "check"],
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "feedsite.settings", **env},
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,

@@ -55,7 +55,7 @@ def test_schema_and_docs_are_served_with_local_assets(api, db):
 
 def test_request_bodies_are_json_only(api, db):
     """One content type per request body, so generated clients (openapi-python-client) get
-    one body type per operation (tests/test_generated_client.py)."""
+    one body type per operation (tests/feedsite/test_generated_client.py)."""
     paths = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()["paths"]
     bodies = {
         f"{method.upper()} {path}": sorted(operation["requestBody"]["content"])
