@@ -145,10 +145,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 64 * 1024)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "graph.Account"
 
-# Argon2 first: new and re-set passwords use it; PBKDF2 hashes still verify and are
-# re-hashed with Argon2 at the next sign-in (docs/performance.md#logins).
+# Argon2id first (feedsite.hashers: Django's, with OWASP's cost settings): new and re-set
+# passwords use it; PBKDF2 hashes still verify and are re-hashed with Argon2 at the next
+# sign-in (docs/performance.md#logins).
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "feedsite.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
