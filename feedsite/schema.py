@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
@@ -21,7 +22,7 @@ class ErrorSerializer(serializers.Serializer):
     )
 
 
-class MastodonErrorSerializer(serializers.Serializer):
+class ClientApiErrorSerializer(serializers.Serializer):
     """The Mastodon client API's errors (/api/v1/, /api/v2/, /oauth/)."""
 
     error = serializers.CharField(help_text="What went wrong, for humans.")
@@ -80,7 +81,7 @@ class FeedsiteAutoSchema(AutoSchema):
             codes += ["413", "415"] + (["422"] if mastodon else [])
         if self._throttled():
             codes.append("429")
-        error = MastodonErrorSerializer if mastodon else ErrorSerializer
+        error = ClientApiErrorSerializer if mastodon else ErrorSerializer
         for code in sorted(codes):
             if code not in responses:
                 responses[code] = self._get_response_for_code(error, code, direction=direction)
@@ -99,3 +100,13 @@ class FeedsiteAutoSchema(AutoSchema):
             return bool(self.view.get_throttles())
         except Exception:
             return False
+
+
+class BearerScheme(OpenApiAuthenticationExtension):
+    """``Authorization: Bearer <OAuth access token>`` (feedsite.oauth, docs/mastodon.md)."""
+
+    target_class = "feedsite.oauth.authentication.BearerAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "An OAuth 2 access token (/oauth/token)."}

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from feedsite.oauth.models import Application
@@ -14,6 +16,7 @@ from feedsite.oauth.scopes import DEFAULT_SCOPES, scopes_parse, scopes_unknown
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class RedirectUrisField(serializers.Field):
     """One string (URIs separated by whitespace or newlines, as Mastodon.py sends) or a list."""
 
