@@ -11,7 +11,7 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 from django.contrib.auth import authenticate, login
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -44,6 +44,11 @@ class AuthorizeView(OAuthLibMixin, View):
     template_name = "oauth/authorize.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
+        if "scope" in request.GET and not request.GET["scope"].strip():
+            # An empty scope means the default one (oauthlib would read it as the scope "").
+            query = request.GET.copy()
+            del query["scope"]
+            return HttpResponseRedirect(f"{request.path}?{query.urlencode()}")
         try:
             scopes, credentials = self.validate_authorization_request(request)
         except OAuthToolkitError as error:

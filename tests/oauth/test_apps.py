@@ -4,6 +4,7 @@ GET /api/v1/apps/verify_credentials."""
 from __future__ import annotations
 
 import pytest
+from django.test import override_settings
 
 from feedsite.oauth.models import Application
 from tests.factories import AccountFactory
@@ -91,3 +92,17 @@ def test_verify_credentials_without_an_oauth_token_is_401(api, bearer, client_fo
     assert_mastodon_error(api.get("/api/v1/apps/verify_credentials"), 401)
     assert_mastodon_error(bearer("nonsense").get("/api/v1/apps/verify_credentials"), 401)
     assert_mastodon_error(client_for(AccountFactory()).get("/api/v1/apps/verify_credentials"), 401)
+
+
+@override_settings(FEED_THROTTLES=True, FEED_THROTTLE_RATES={"app": "1/hour", "post": "1/minute"})
+def test_throttled_registration_is_429_with_rate_limit_headers(api, client_for):
+    assert api.post("/api/v1/apps", {**TOOT}, format="json").status_code == 200
+    response = api.post("/api/v1/apps", {**TOOT}, format="json")
+    assert assert_mastodon_error(response, 429)
+    assert response["X-RateLimit-Limit"] == "1" and response["X-RateLimit-Remaining"] == "0"
+    assert response["X-RateLimit-Reset"].endswith("Z") and int(response["Retry-After"]) >= 1
+    # Our own API: the same headers, its own body.
+    poster = client_for(AccountFactory())
+    assert poster.post("/api/posts/", {"body": "one"}, format="json").status_code == 201
+    own = poster.post("/api/posts/", {"body": "two"}, format="json")
+    assert own.status_code == 429 and "detail" in own.json() and own["X-RateLimit-Limit"] == "1"

@@ -239,3 +239,9 @@ def test_token_endpoint_is_throttled_per_account_and_per_client(api, oauth_app):
     # The client id's budget (3) is spent too, whichever account asks next.
     other = password_grant(api, oauth_app, AccountFactory().username)
     assert other.status_code == 429 and other["X-RateLimit-Limit"] == "3"
+
+
+def test_authorize_without_scope_asks_for_read(oauth_app):
+    page = Client().get(authorize_url(oauth_app, scope=""), follow=True)
+    assert page.status_code == 200, page.content
+    assert hidden_fields(page.content.decode())["scope"] == "read"
