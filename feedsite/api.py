@@ -1,4 +1,7 @@
-"""API-wide error handling: every error is JSON with a human-readable ``detail`` message."""
+"""API-wide error handling: every error is JSON with a human-readable message. Our own /api/…
+answers ``{"detail": …}``; the Mastodon client API (/api/v1/, /api/v2/, /oauth/) answers
+``{"error": …}`` with Mastodon's status codes: 422 for validation, 401 for a missing or bad
+token, 403 for scopes, 404, and 429 with the X-RateLimit headers (docs/mastodon.md#errors)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,15 @@ from django.http import HttpRequest, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from feedsite.throttles import rate_limit_headers
+
+MASTODON_PREFIXES = ("/api/v1/", "/api/v2/", "/oauth/")
+NOT_AUTHENTICATED = "This method requires an authenticated user"
+
+
+def is_mastodon_path(path: str) -> bool:
+    return path.startswith(MASTODON_PREFIXES) or path in ("/api/v1", "/api/v2")
 
 
 def _first_message(errors: Any, field: str | None = None) -> str:
@@ -36,6 +48,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    request = context.get("request")
+    if isinstance(exc, exceptions.Throttled) and request is not None:
+        for name, value in rate_limit_headers(getattr(request, "_request", request)).items():
+            response[name] = value
+    if request is not None and is_mastodon_path(request.path):
+        return _mastodon_error(exc, response)
     data = response.data
     if isinstance(exc, exceptions.ValidationError):
         errors = data if isinstance(data, dict) else {"non_field_errors": data}
@@ -45,12 +63,30 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+def _mastodon_error(exc: Exception, response: Response) -> Response:
+    if isinstance(exc, exceptions.ValidationError):
+        errors = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        response.status_code = 422
+        response.data = {"error": f"Validation failed: {_first_message(errors)}"}
+    elif isinstance(exc, exceptions.NotAuthenticated):
+        response.data = {"error": NOT_AUTHENTICATED}
+    else:
+        response.data = {"error": _first_message(response.data)}
+    return response
+
+
+def error_response(request: HttpRequest, message: str, status: int) -> JsonResponse:
+    """An error outside DRF (middleware, catch-all, CSRF) in the format of ``request``'s path."""
+    return JsonResponse({"error" if is_mastodon_path(request.path) else "detail": message}, status=status)
+
+
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-    """Unknown paths under /api/ answer in the API's error format, not Django's HTML page."""
-    return JsonResponse({"detail": f"No API endpoint at {request.path}."}, status=404)
+    """Unknown paths under /api/ and /oauth/ answer in the API's error format, not Django's
+    HTML page."""
+    return error_response(request, f"No API endpoint at {request.path}.", 404)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
     """CSRF refusals (cookie-session writes without the token) in the API's error format
     rather than Django's HTML page."""
-    return JsonResponse({"detail": f"CSRF Failed: {reason}"}, status=403)
+    return error_response(request, f"CSRF Failed: {reason}", 403)

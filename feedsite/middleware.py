@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from feedsite.api import error_response
+
 logger = logging.getLogger(__name__)
 
 
@@ -25,16 +27,16 @@ class DatabaseUnavailableMiddleware:
         try:
             return self.get_response(request)
         except (OperationalError, InterfaceError) as exc:  # raised outside a view
-            return self.unavailable(exc)
+            return self.unavailable(request, exc)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, (OperationalError, InterfaceError)):
-            return self.unavailable(exception)
+            return self.unavailable(request, exception)
         return None
 
-    def unavailable(self, exc: Exception) -> JsonResponse:
+    def unavailable(self, request: HttpRequest, exc: Exception) -> JsonResponse:
         logger.error("database unavailable: %s", exc)
-        response = JsonResponse({"detail": "The database is unavailable. Try again shortly."}, status=503)
+        response = error_response(request, "The database is unavailable. Try again shortly.", 503)
         response["Retry-After"] = str(settings.DB_UNAVAILABLE_RETRY_AFTER)
         return response
 
@@ -51,7 +53,7 @@ class RequestSizeLimitMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return JsonResponse({"detail": "Invalid Content-Length header."}, status=400)
+            return error_response(request, "Invalid Content-Length header.", 400)
         if limit is not None and length > limit:
-            return JsonResponse({"detail": f"Request body too large: at most {limit} bytes."}, status=413)
+            return error_response(request, f"Request body too large: at most {limit} bytes.", 413)
         return self.get_response(request)

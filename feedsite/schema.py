@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 
+from feedsite.api import is_mastodon_path
 from feedsite.pagination import CURSOR_MAX_LENGTH, MAX_LIMIT
 
 
@@ -18,6 +20,13 @@ class ErrorSerializer(serializers.Serializer):
     errors = serializers.DictField(
         required=False, help_text="Validation errors by field (400 only).", child=serializers.JSONField()
     )
+
+
+class ClientApiErrorSerializer(serializers.Serializer):
+    """The Mastodon client API's errors (/api/v1/, /api/v2/, /oauth/)."""
+
+    error = serializers.CharField(help_text="What went wrong, for humans.")
+    error_description = serializers.CharField(required=False, help_text="OAuth errors: the details.")
 
 
 PAGE_PARAMETERS = [
@@ -53,10 +62,12 @@ class FeedsiteAutoSchema(AutoSchema):
     """Adds the error responses an operation can give: 400 (bad parameters or body), 401 (bad
     or missing credentials), 403 (refused, or CSRF for cookie sessions), 404 (unknown id),
     413 (body too large), 415 (unreadable content type), 429 (rate limited), 503 (database
-    unavailable)."""
+    unavailable). The Mastodon client API answers ``{"error": …}`` and 422 for validation.
+    """
 
     def _get_response_bodies(self, direction: str = "response") -> dict:
         responses = super()._get_response_bodies(direction)
+        mastodon = is_mastodon_path(self.path)
         method = self.method.upper()
         has_body = method in {"POST", "PUT", "PATCH"}
         codes = ["401", "503"]
@@ -67,12 +78,13 @@ class FeedsiteAutoSchema(AutoSchema):
         if "{" in self.path:
             codes.append("404")
         if has_body:
-            codes += ["413", "415"]
+            codes += ["413", "415"] + (["422"] if mastodon else [])
         if self._throttled():
             codes.append("429")
+        error = ClientApiErrorSerializer if mastodon else ErrorSerializer
         for code in sorted(codes):
             if code not in responses:
-                responses[code] = self._get_response_for_code(ErrorSerializer, code, direction=direction)
+                responses[code] = self._get_response_for_code(error, code, direction=direction)
         return responses
 
     def _is_list_view(self, serializer=None) -> bool:
@@ -88,3 +100,13 @@ class FeedsiteAutoSchema(AutoSchema):
             return bool(self.view.get_throttles())
         except Exception:
             return False
+
+
+class BearerScheme(OpenApiAuthenticationExtension):
+    """``Authorization: Bearer <OAuth access token>`` (feedsite.oauth, docs/mastodon.md)."""
+
+    target_class = "feedsite.oauth.authentication.BearerAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "An OAuth 2 access token (/oauth/token)."}

@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "oauth2_provider",
+    "feedsite.oauth",
     "graph",
     "posts",
     "timelines",
@@ -143,6 +145,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 64 * 1024)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "graph.Account"
 
+# Argon2id first (feedsite.hashers: Django's, with OWASP's cost settings): new and re-set
+# passwords use it; PBKDF2 hashes still verify and are re-hashed with Argon2 at the next
+# sign-in (docs/performance.md#logins).
+PASSWORD_HASHERS = [
+    "feedsite.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -195,6 +207,8 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
+        # Authorization: Bearer (OAuth 2, Mastodon clients), scopes enforced (feedsite.oauth).
+        "feedsite.oauth.authentication.BearerAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -282,7 +296,35 @@ FEED_THROTTLE_RATES = {
     "follow": os.environ.get("THROTTLE_FOLLOW_RATE", "60/minute"),
     "signup": os.environ.get("THROTTLE_SIGNUP_RATE", "10/hour"),
     "token": os.environ.get("THROTTLE_TOKEN_RATE", "20/minute"),
+    # /oauth/token per client id and per login name, on top of "token" per IP.
+    "token_client": os.environ.get("THROTTLE_TOKEN_CLIENT_RATE", "60/minute"),
+    "token_account": os.environ.get("THROTTLE_TOKEN_ACCOUNT_RATE", "10/minute"),
+    "app": os.environ.get("THROTTLE_APP_RATE", "30/hour"),
 }
+
+# OAuth 2 for Mastodon clients (django-oauth-toolkit; feedsite.oauth, docs/mastodon.md).
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth.Application"
+OAUTH2_PROVIDER = {
+    "SCOPES_BACKEND_CLASS": "feedsite.oauth.scopes.MastodonScopes",
+    "OAUTH2_VALIDATOR_CLASS": "feedsite.oauth.validators.MastodonValidator",
+    "OAUTH2_BACKEND_CLASS": "feedsite.oauth.backends.FormOrJSONOAuthLibCore",
+    # Mastodon's tokens do not expire and neither client refreshes; ten years stands in
+    # for "never" (revoke ends a token). OAUTH_TOKEN_SECONDS shortens it.
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_TOKEN_SECONDS", 10 * 365 * 24 * 3600),
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 600,
+    # Neither client sends PKCE; it is checked when sent.
+    "PKCE_REQUIRED": False,
+    # Mastodon.py's log_in(user, password) and toot's login_cli use the password grant.
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": False,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"],
+}
+# The Instance entity (/api/v1/instance, /api/v2/instance). INSTANCE_DOMAIN empty: the
+# request's host. STREAMING_API_URL: where the streaming server listens.
+INSTANCE_DOMAIN = os.environ.get("INSTANCE_DOMAIN", "")
+INSTANCE_TITLE = os.environ.get("INSTANCE_TITLE", "feedsite")
+INSTANCE_DESCRIPTION = os.environ.get("INSTANCE_DESCRIPTION", "A social news feed.")
+INSTANCE_CONTACT_EMAIL = os.environ.get("INSTANCE_CONTACT_EMAIL", "")
+STREAMING_API_URL = os.environ.get("STREAMING_API_URL", "ws://127.0.0.1:8001")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "feedsite API",

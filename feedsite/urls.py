@@ -24,6 +24,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include(router.urls)),
+    # The Mastodon client API's OAuth, apps and instance (docs/mastodon.md).
+    path("", include("feedsite.oauth.urls")),
 ]
 if settings.BENCH_ENDPOINTS:  # make bench's baselines (bench/views.py); off by default
     urlpatterns.append(path("api/bench/", include("bench.urls")))
