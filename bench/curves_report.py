@@ -106,28 +106,33 @@ def _target(name: str, value: float, target: float, *, above: bool = False) -> d
 
 def curve_unit_costs(results: dict) -> dict:
     """What ``feed_capacity`` scales, each with the curve it came from (``sources``)."""
-    fan = [
-        (row["followers"], row["seconds_median"])
-        for row in results["fanout_curve"]["points"]
-        if row["workers"] == 1
-    ]
-    per_follower = slope(fan)
+    one_worker = [row for row in results["fanout_curve"]["points"] if row["workers"] == 1]
+    per_follower = slope([(row["followers"], row["seconds_median"]) for row in one_worker])
+    # The worker's own time per post (its tasks' run time), at no followers: a post's fixed cost.
+    busy = [(row["followers"], row["task_ms_total_per_post"]) for row in one_worker]
+    fixed_ms = statistics.fmean(y for _, y in busy) - slope(busy) * statistics.fmean(x for x, _ in busy)
+    if per_follower > 0:
+        rate = 1 / per_follower
+        rate_source = "curve 4: 1 / slope of time to last timeline vs followers, 1 worker"
+    else:  # a flat curve (tiny audiences): its biggest point instead
+        biggest = max(one_worker, key=lambda row: row["followers"])
+        rate = biggest["single_post_median"]
+        rate_source = f"curve 4: one post to {biggest['followers']:,} followers, 1 worker (flat curve)"
     pull = results["pull_curve"]["points"]
     core_ms = [(p["pull_followees"], CORES * 1000 / p["feed"]["rps"]) for p in pull if p["feed"]["rps"]]
     return {
-        "fanout_inserts_per_s_per_worker": 1 / per_follower if per_follower > 0 else math.nan,
-        "fanout_ms_per_post": 1000
-        * (statistics.fmean(y for _, y in fan) - per_follower * statistics.fmean(x for x, _ in fan)),
+        "fanout_inserts_per_s_per_worker": rate,
+        "fanout_ms_per_post": fixed_ms,
         "merge_core_ms_per_outbox": slope(core_ms),
-        "feed_read_core_ms_no_pull": min(core_ms)[1] if core_ms else math.nan,
+        "feed_read_core_ms_no_pull": core_ms[0][1] if core_ms else math.nan,  # at 0
         "rebuild_ms_by_followees": [
             {"reader": p["reader"], "followees": p["followees"], "p50_ms": p["p50_ms"], "p99_ms": p["p99_ms"]}
             for p in results["cold_curve"]["points"]
         ],
         "sources": {
-            "fanout_inserts_per_s_per_worker": "curve 4: 1 / slope of time to last timeline vs"
-            " followers, 1 worker",
-            "fanout_ms_per_post": "curve 4: intercept of the same fit (fixed cost per post)",
+            "fanout_inserts_per_s_per_worker": rate_source,
+            "fanout_ms_per_post": "curve 4: intercept of worker task time per post vs followers,"
+            " 1 worker (fixed cost per post)",
             "merge_core_ms_per_outbox": "curve 3: slope of core-ms per page (2 cores / req/s) vs"
             " pull-mode followees",
             "feed_read_core_ms_no_pull": "curve 3: core-ms per page with no pull-mode followee",

@@ -248,13 +248,14 @@ def _create(probe: Probe, body: str) -> Post:
 
 
 def _check_delivered(probe: Probe) -> None:
-    """Every follower's timeline holds the author's newest post exactly once."""
+    """Every follower's timeline holds the author's newest post exactly once (LPOS COUNT 0
+    finds every position in Redis: no list crosses the wire)."""
     newest = Post.objects.filter(author=probe.author).order_by("-id").values_list("id", flat=True).first()
     client = get_store().client
     with client.pipeline(transaction=False) as pipe:
         for follower_id in probe.follower_ids:
-            pipe.lrange(timeline_key(follower_id), 0, -1)
-        lists = pipe.execute()
-    bad = sum(1 for raw in lists if [int(x) for x in raw].count(newest) != 1)
+            pipe.lpos(timeline_key(follower_id), newest, count=0)
+        found = pipe.execute()
+    bad = sum(1 for positions in found if len(positions or []) != 1)
     if bad:
-        raise RuntimeError(f"{bad} of {len(lists)} timelines do not hold post {newest} exactly once")
+        raise RuntimeError(f"{bad} of {len(found)} timelines do not hold post {newest} exactly once")
