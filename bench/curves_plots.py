@@ -76,8 +76,9 @@ def _pull(results: dict):
     ax.axhline(
         2 * points[0]["feed"]["p99_ms"], color="red", linestyle="--", label="target: 2x p99 at 0 (at 100)"
     )
-    ax.set(xscale="symlog", xlabel="pull-mode followees (outboxes merged per page)", ylabel="latency (ms)",
-           title="Curve 3: the hybrid's read penalty")  # fmt: skip
+    ax.set_xscale("symlog", linthresh=10)
+    ax.set(xlim=(0, max(x) * 1.2), ylim=(0, None), xlabel="pull-mode followees (outboxes merged per page)",
+           ylabel="latency (ms)", title="Curve 3: the hybrid's read penalty")  # fmt: skip
     ax.legend(fontsize=8)
     return fig
 
