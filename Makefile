@@ -37,7 +37,8 @@ test: services lint
 bench-cluster: venv
 	$(BIN)/python bench/cluster_fanout.py $(ARGS)
 
-# Benchmarks with same-run baselines (docs/performance.md). SCALE=5: 100,000 users.
+# Benchmarks and the five cost curves, with same-run baselines (docs/performance.md). SCALE=5:
+# 100,000 core users and a 1,000,000-account tail.
 SCALE ?= 1
 bench: services
 	@command -v redis-benchmark >/dev/null || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \

@@ -1,5 +1,6 @@
-"""Write-side measurements: fan-out throughput (1 and 2 worker processes) against pipelined
-LPUSH from redis-benchmark, freshness over HTTP, and the celebrity's write cost."""
+"""Write-side measurements: the fan-out curve (curve 4: one post to 100 ... 100,000 followers,
+1 and 2 worker processes) against pipelined LPUSH from redis-benchmark, freshness over HTTP,
+and the celebrity's write cost."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 from bench import http
 from bench.percentiles import percentile
 from bench.workload import readers_mark_active
-from graph.models import Account, FanoutMode, Follow
+from graph.models import Account, FanoutMode
+from graph.synthetic import follows_add
 from posts.models import Delivery, Post
 from posts.services import post_create
 from tests.support.celery import Worker, celery_worker
@@ -36,25 +38,25 @@ class Probe:
 def probe_author(*, username: str, follower_ids: list[int], filler_posts: int, warm_length: int) -> Probe:
     """Create an author followed by ``follower_ids`` and give every follower a built timeline
     of ``warm_length`` real ids (the author's ``filler_posts`` older posts, repeated), as active
-    readers have: fan-out writes only into built timelines, and list length sets its cost."""
+    readers have: fan-out writes only into built timelines, and list length sets its cost.
+    The timelines are server-side COPYs of one template list (cheap at 100,000 followers)."""
     readers_mark_active(list(follower_ids))
     author = Account.objects.create(username=username, password="!")
-    edges = (Follow(follower_id=f, followee=author) for f in follower_ids)
-    Follow.objects.bulk_create(edges, batch_size=10_000)
-    Account.objects.filter(pk=author.pk).update(followers_count=len(follower_ids))
+    follows_add({f: [author.id] for f in follower_ids})
     author.refresh_from_db()
     posts = Post.objects.bulk_create(
         Post(author=author, body=f"older post {i}", delivery=Delivery.PUSH) for i in range(filler_posts)
     )
     ids = sorted((p.id for p in posts), reverse=True)[:warm_length]
-    store = get_store()
-    for start in range(0, len(follower_ids), 1000):
-        with store.client.pipeline(transaction=False) as pipe:
-            for follower_id in follower_ids[start : start + 1000]:
-                key = timeline_key(follower_id)
-                pipe.delete(key)
-                pipe.rpush(key, *ids, COMPLETE)
+    client = get_store().client
+    template = f"bench:template:{{{author.id}}}"
+    client.rpush(template, *ids, COMPLETE)
+    for start in range(0, len(follower_ids), 5000):
+        with client.pipeline(transaction=False) as pipe:
+            for follower_id in follower_ids[start : start + 5000]:
+                pipe.copy(template, timeline_key(follower_id), replace=True)
             pipe.execute()
+    client.delete(template)
     return Probe(author=author, follower_ids=list(follower_ids))
 
 
@@ -80,37 +82,73 @@ def wait_fanout(
     return last, inserts
 
 
-def fanout_throughput(probe: Probe, *, env: dict[str, str], concurrency: int, posts: int) -> dict:
-    """Posts by ``probe.author`` one at a time, each timed from just before its commit (the
-    commit enqueues fanout_post) to the end of its last chunk task, as the worker logs it."""
-    rates, burst, runtimes = [], {}, {}
+def fanout_curve(
+    probes: list[Probe],
+    *,
+    env: dict[str, str],
+    concurrency: int,
+    posts: int,
+    sustained: Probe,
+    runs: int,
+    burst_posts: int,
+) -> list[dict]:
+    """Curve 4 with ``concurrency`` worker processes: for each probe author, ``posts`` posts one
+    at a time, each timed from just before its commit (the commit enqueues fanout_post) to the
+    end of its last chunk task, as the worker logs it (the time to the last timeline); and for
+    ``sustained``, ``runs`` bursts of ``burst_posts`` posts back to back (the workers' tasks
+    overlap: sustained throughput), whose median counts."""
+    out = []
     with celery_worker(env, concurrency=concurrency) as worker:
-        _post_and_wait(probe, worker)  # warm-up: imports, connections, script cache
-        for i in range(posts):
-            started = time.time()
-            _create(probe, f"fan-out {concurrency}/{i}")
-            finished, _ = wait_fanout(worker, runtimes=runtimes)
-            rates.append(len(probe.follower_ids) / (finished - started))
-        # A burst: posts back to back, so the workers' tasks overlap (sustained throughput);
-        # three times as many posts, so its start and end weigh less.
-        burst_posts = 3 * posts
-        started = time.time()
-        for i in range(burst_posts):
-            _create(probe, f"burst {concurrency}/{i}")
-        last, _ = wait_fanout(worker, posts=burst_posts)
-        total = burst_posts * len(probe.follower_ids)  # checked below: every timeline got each once
-        burst = {"posts": burst_posts, "inserts": total, "seconds": last - started}
-        burst["inserts_per_s"] = total / burst["seconds"]
-    _check_delivered(probe)
+        _create(sustained, "warm-up")  # imports, connections, script cache
+        wait_fanout(worker)
+        for probe in probes:
+            Account.objects.filter(pk=probe.author.pk).update(fanout_override=FanoutMode.PUSH)
+            seconds, runtimes = [], {}
+            for i in range(posts):
+                started = time.time()
+                _create(probe, f"fan-out {concurrency}/{i}")
+                finished, _ = wait_fanout(worker, runtimes=runtimes)
+                seconds.append(finished - started)
+            rates = [len(probe.follower_ids) / s for s in seconds]
+            row = {
+                "workers": concurrency,
+                "followers": len(probe.follower_ids),
+                "seconds_to_last_timeline": seconds,
+                "seconds_median": statistics.median(seconds),
+                "single_post_inserts_per_s": rates,
+                "single_post_median": statistics.median(rates),
+                # Where a single post's time goes: inside the tasks (the rest is queueing).
+                "task_ms_median": {name: statistics.median(v) * 1000 for name, v in runtimes.items()},
+                "task_ms_total_per_post": sum(sum(v) for v in runtimes.values()) * 1000 / max(1, posts),
+            }
+            if probe is sustained:
+                bursts = [_burst(probe, worker, f"{concurrency}/{r}", burst_posts) for r in range(runs)]
+                rates = [b["inserts_per_s"] for b in bursts]
+                row["bursts"] = bursts
+                row["burst"] = {  # the median burst
+                    "posts": burst_posts,
+                    "inserts": bursts[0]["inserts"],
+                    "seconds": statistics.median(b["seconds"] for b in bursts),
+                    "inserts_per_s": statistics.median(rates),
+                    "runs": rates,
+                }
+            out.append(row)
+    for probe in probes:
+        _check_delivered(probe)
+    return out
+
+
+def _burst(probe: Probe, worker: Worker, label: str, posts: int) -> dict:
+    started = time.time()
+    for i in range(posts):
+        _create(probe, f"burst {label}/{i}")
+    last, _ = wait_fanout(worker, posts=posts)
+    total = posts * len(probe.follower_ids)  # checked at the end: every timeline got each once
     return {
-        "workers": concurrency,
-        "followers": len(probe.follower_ids),
-        "single_post_inserts_per_s": rates,
-        "single_post_median": statistics.median(rates),
-        "burst": burst,
-        # Where a single post's time goes: inside the tasks (the rest is queueing and Celery).
-        "task_ms_median": {name: statistics.median(v) * 1000 for name, v in runtimes.items()},
-        "task_ms_total_per_post": sum(sum(v) for v in runtimes.values()) * 1000 / max(1, posts),
+        "posts": posts,
+        "inserts": total,
+        "seconds": last - started,
+        "inserts_per_s": total / (last - started),
     }
 
 
@@ -185,42 +223,6 @@ def wait_idle(worker: Worker, quiet: float = 0.5) -> None:
             return
 
 
-def memory_per_entry(user_ids: list[int], *, far_offset: int = 2**33) -> dict:
-    """Redis bytes per timeline entry: MEMORY USAGE over many full timelines divided by their
-    entries. Also for the same lists with ids past 2**32, as a large service's ids are (8-byte
-    integers in the listpack instead of this database's small ones); written to scratch keys
-    and deleted."""
-    client = get_store().client
-    keys = [timeline_key(u) for u in user_ids]
-    with client.pipeline(transaction=False) as pipe:
-        for key in keys:
-            pipe.llen(key)
-            pipe.memory_usage(key, samples=0)
-        replies = pipe.execute()
-    entries, used = sum(replies[0::2]), sum(r or 0 for r in replies[1::2])
-    with client.pipeline(transaction=False) as pipe:
-        for key in keys:
-            pipe.lrange(key, 0, -1)
-        lists = pipe.execute()
-    scratch = [f"bench:far:{{{i}}}" for i in range(len(lists))]
-    with client.pipeline(transaction=False) as pipe:
-        for key, raw in zip(scratch, lists, strict=True):
-            pipe.rpush(key, *(int(x) + far_offset if int(x) > 0 else int(x) for x in raw))
-            pipe.memory_usage(key, samples=0)
-            pipe.delete(key)
-        far = pipe.execute()
-    far_used = sum(far[1::3])
-    return {
-        "timelines": len(keys),
-        "entries": entries,
-        "mean_length": entries / len(keys) if keys else 0,
-        "bytes": used,
-        "bytes_per_entry": used / entries if entries else float("nan"),
-        "bytes_per_entry_large_ids": far_used / entries if entries else float("nan"),
-        "encoding": client.object("encoding", keys[0]).decode() if keys else None,
-    }
-
-
 def redis_benchmark_lpush(redis_url: str, *, requests: int = 1_000_000) -> dict:
     """The baseline: redis-benchmark's pipelined LPUSH (-P 64) on the same Redis and db."""
     exe = shutil.which("redis-benchmark")
@@ -245,19 +247,15 @@ def _create(probe: Probe, body: str) -> Post:
     return post_create(author=probe.author, body=body)
 
 
-def _post_and_wait(probe: Probe, worker: Worker) -> None:
-    _create(probe, "warm-up")
-    wait_fanout(worker)
-
-
 def _check_delivered(probe: Probe) -> None:
-    """Every follower's timeline holds the author's newest post exactly once."""
+    """Every follower's timeline holds the author's newest post exactly once (LPOS COUNT 0
+    finds every position in Redis: no list crosses the wire)."""
     newest = Post.objects.filter(author=probe.author).order_by("-id").values_list("id", flat=True).first()
     client = get_store().client
     with client.pipeline(transaction=False) as pipe:
         for follower_id in probe.follower_ids:
-            pipe.lrange(timeline_key(follower_id), 0, -1)
-        lists = pipe.execute()
-    bad = sum(1 for raw in lists if [int(x) for x in raw].count(newest) != 1)
+            pipe.lpos(timeline_key(follower_id), newest, count=0)
+        found = pipe.execute()
+    bad = sum(1 for positions in found if len(positions or []) != 1)
     if bad:
-        raise RuntimeError(f"{bad} of {len(lists)} timelines do not hold post {newest} exactly once")
+        raise RuntimeError(f"{bad} of {len(found)} timelines do not hold post {newest} exactly once")

@@ -101,10 +101,10 @@ def _run(
     started: float,
     redis_settings: dict[str, str],
 ) -> None:
-    from bench import fanout, reads, report
-    from bench.workload import Scale, accounts_add, readers_mark_active, workload_build
+    from bench import fanout, memory, read_curves, reads, report
+    from bench.workload import Scale, workload_build
     from graph.models import Account, FanoutMode
-    from graph.synthetic import network_summary
+    from graph.synthetic import accounts_generate, network_summary
     from tests.support.celery import celery_worker
     from tests.support.http import gunicorn
 
@@ -112,31 +112,36 @@ def _run(
     results: dict = {"meta": _meta(scale, redis_url, database_url), "stages": stage.loads}
     results["meta"]["redis_settings"] = redis_settings
 
-    with stage(f"network ({scale.users:,} users, ~{scale.avg_follows} follows each) and posts"):
+    tail = f"{scale.tail_accounts:,}-account tail"
+    with stage(f"network ({scale.users:,} users, ~{scale.avg_follows} follows each, {tail}) and posts"):
         workload = workload_build(scale, seed=args.seed)
         results["network"] = {
             "summary": network_summary(workload.network),
             "users": scale.users,
             "follows": workload.network.follows,
             "posts": workload.posts,
-            "pull_mode_accounts": len(workload.network.pull_forced_ids),
+            "tail": workload.tail,
+            "pull_mode_accounts": len(workload.network.pull_forced_ids) + workload.tail["pull_mode"],
             "max_followers": max(workload.network.followers_counts),
             "typical_reader_follows": workload.typical_reader.following_count,
             "heavy_reader_follows": workload.heavy_reader.following_count,
         }
-        print(f"bench: {results['network']['summary']}")
+        print(f"bench: {results['network']['summary']}; tail {workload.tail}; {workload.posts:,} posts")
 
     with stage("probe authors (forced push) with warm follower timelines"):
-        follower_pool = workload.network.account_ids
-        readers_mark_active(follower_pool[: max(scale.probe_sizes)])
+        follower_pool = workload.network.account_ids  # made active readers by probe_author
         probes = {}
-        for size in scale.probe_sizes:
+        for size in scale.fanout_sizes:
+            # The biggest audience is accounts of its own (the celebrity's fans).
+            pool = (
+                follower_pool if size <= len(follower_pool) else accounts_generate(count=size, prefix="fan")
+            )
             probes[size] = fanout.probe_author(
-                username=f"probe{size}", follower_ids=follower_pool[:size], filler_posts=800, warm_length=800
+                username=f"probe{size}", follower_ids=pool[:size], filler_posts=800, warm_length=800
             )
             Account.objects.filter(pk=probes[size].author.pk).update(fanout_override=FanoutMode.PUSH)
             probes[size].author.refresh_from_db()
-        biggest = probes[max(scale.probe_sizes)]
+        sustained = probes[max(scale.probe_sizes)]
         _analyze()
 
     # The baseline runs before, between and after the two fan-out measurements, and its median
@@ -144,13 +149,16 @@ def _run(
     def baseline() -> dict:
         return fanout.redis_benchmark_lpush(redis_url, requests=scale.redis_benchmark_requests)
 
-    with stage(f"fan-out throughput, {len(biggest.follower_ids):,} followers, 1 and 2 worker processes"):
+    sizes = ", ".join(f"{n:,}" for n in scale.fanout_sizes)
+    with stage(f"curve 4: fan-out to {sizes} followers, 1 and 2 worker processes"):
         baselines = [baseline()]
-        results["fanout"] = []
+        curve = []
         for n in (1, 2):
-            results["fanout"].append(
-                fanout.fanout_throughput(biggest, env=env, concurrency=n, posts=scale.fanout_posts)
-            )
+            curve += fanout.fanout_curve(
+                [probes[size] for size in scale.fanout_sizes], env=env, concurrency=n,
+                posts=scale.fanout_posts, sustained=sustained, runs=scale.sustained_runs,
+                burst_posts=scale.sustained_posts,
+            )  # fmt: skip
             baselines.append(baseline())
         rates = [b["requests_per_s"] for b in baselines]
         results["redis_benchmark"] = {
@@ -158,10 +166,17 @@ def _run(
             "requests_per_s": statistics.median(rates),
             "runs": rates,
         }
+        results["fanout_curve"] = {"points": curve, "sustained_followers": len(sustained.follower_ids)}
+        results["fanout"] = [row for row in curve if "burst" in row]  # the sustained size
 
-    with stage("memory per timeline entry"):
-        results["memory"] = fanout.memory_per_entry(
-            [biggest.follower_ids[i] for i in range(min(scale.memory_timelines, len(biggest.follower_ids)))]
+    with stage("curve 5: Redis memory per timeline entry vs users"):
+        results["memory_curve"] = {
+            "points": memory.memory_curve(
+                {size: probe.follower_ids for size, probe in probes.items()}, sample=scale.memory_timelines
+            )
+        }
+        results["memory"] = next(
+            p for p in results["memory_curve"]["points"] if p["users"] == len(sustained.follower_ids)
         )
 
     with gunicorn(env) as base_url:
@@ -173,13 +188,23 @@ def _run(
             ]
         with stage("feed reads and baselines over HTTP"):
             results["reads"] = reads.reads_measure(workload, base_url=base_url, seconds=scale.read_seconds)
+        points = ", ".join(f"{n:,}" for n in scale.follow_points)
+        with stage(f"curve 1: feed read cost vs followees ({points}; typical and quiet)"):
+            results["feed_curve"] = read_curves.feed_vs_followees(
+                workload, base_url=base_url, seconds=scale.curve_seconds
+            )
+        with stage("curve 2: cold reads (rebuild) vs followees"):
+            results["cold_curve"] = read_curves.cold_vs_followees(
+                workload, base_url=base_url, repeats=scale.cold_repeats
+            )
+        points = ", ".join(f"{n:,}" for n in scale.pull_points)
+        with stage(f"curve 3: hybrid read penalty vs pull-mode followees ({points})"):
+            results["pull_curve"] = read_curves.pull_penalty(
+                workload, base_url=base_url, seconds=scale.curve_seconds
+            )
 
+    celebrity = probes[scale.celebrity_followers]
     with stage(f"celebrity write cost ({scale.celebrity_followers:,} followers)"):
-        audience = accounts_add(count=scale.celebrity_followers, prefix="fan")
-        celebrity = fanout.probe_author(
-            username="celebrity", follower_ids=audience, filler_posts=20, warm_length=20
-        )
-        _analyze()
         results["celebrity"] = fanout.celebrity_write_cost(celebrity, env=env, posts=scale.celebrity_posts)
 
     results["meta"]["seconds"] = round(time.monotonic() - started, 1)

@@ -214,3 +214,47 @@ def network_summary(network: Network) -> str:
         f"max following {max(network.following_counts)}); followers median {pct(0.5)}, "
         f"p99 {pct(0.99)}, max {counts[-1]}; {sum(c >= 10_000 for c in counts)} with 10,000+"
     )
+
+
+def accounts_generate(
+    *, count: int, prefix: str, active: bool = False, fanout_override: str = FanoutMode.AUTO
+) -> list[int]:
+    """``count`` plain accounts in bulk (COPY), named ``{prefix}{id}``, with no follows: the
+    long tail of a network (accounts that post a little and are barely followed), a
+    celebrity's audience, or readers. ``active``: marked as having read their feed just now
+    (fan-out writes only active readers' timelines). Returns their ids, ascending."""
+    with transaction.atomic():
+        ids = ids_reserve(model=Account, count=count)
+        now = timezone.now() if active else None
+        with bulk_load(model=Account, rows=count):
+            copy_rows(
+                model=Account,
+                columns=["id", "username", "password", "last_feed_read_at", "fanout_override"],
+                rows=((i, f"{prefix}{i}", "!", now, fanout_override) for i in ids),
+            )
+    return ids
+
+
+def follows_add(edges: dict[int, list[int]]) -> int:
+    """Follow edges in bulk (COPY): each follower in ``edges`` follows the listed accounts
+    (new edges only). ``following_count`` and ``followers_count`` are updated to match.
+    Returns the number of edges written."""
+    now = timezone.now()
+    followers: Counter[int] = Counter(f for followees in edges.values() for f in followees)
+    with transaction.atomic():
+        written = copy_rows(
+            model=Follow,
+            columns=["follower_id", "followee_id", "created_at"],
+            rows=((me, other, now) for me, followees in edges.items() for other in followees),
+        )
+        with connection.cursor() as cursor:
+            for column, counts in (
+                ("following_count", {me: len(f) for me, f in edges.items()}),
+                ("followers_count", followers),
+            ):
+                cursor.execute(
+                    f"UPDATE graph_account a SET {column} = a.{column} + c.n"
+                    " FROM unnest(%s::bigint[], %s::int[]) AS c(id, n) WHERE a.id = c.id",
+                    [list(counts), list(counts.values())],
+                )
+    return written

@@ -64,6 +64,17 @@ _WORDS = (
 )
 
 
+@dataclass(frozen=True)
+class PostingGroup:
+    """More authors for ``posts_generate``, with their own rate and time window: e.g. a long
+    tail of accounts with a few posts each, or quiet accounts that last posted months ago."""
+
+    author_ids: Sequence[int]
+    posts_per_user: float
+    newest_days: float = 0  # the window's end, in days before now
+    oldest_days: float = 30  # its start
+
+
 @dataclass
 class Posts:
     """What ``posts_generate`` made; ``ids`` oldest first."""
@@ -85,6 +96,7 @@ def posts_generate(
     likes_per_post: float = 0,
     comments_per_post: float = 0,
     engagement_sigma: float = 1.2,
+    groups: Sequence[PostingGroup] = (),
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Posts:
     """Create posts (and likes and comments on them) for the given authors in bulk.
@@ -100,20 +112,29 @@ def posts_generate(
     log-normal (``engagement_sigma``) around ``likes_per_post`` and ``comments_per_post``,
     boosted by the square root of the author's follower count, so popular accounts' posts get
     most of it; ``like_count`` and ``comment_count`` are written with the posts, exactly.
+
+    ``groups`` add authors with their own rate and time window (no likes or comments from
+    them); all posts get ids in order of creation time, whichever group they come from.
     """
     rng = random.Random(seed)
     report = progress or (lambda stage, done, total: None)
     now = timezone.now()
-    span = timedelta(days=days).total_seconds()
     mean = math.exp(sigma * sigma / 2)  # of a log-normal(0, sigma) draw
+    # (seconds after the oldest window's start, author), sorted: oldest first.
     stamps: list[tuple[float, int]] = []
-    for author_id in author_ids:
-        count = min(max_per_user, round(rng.lognormvariate(0.0, sigma) * posts_per_user / mean))
-        stamps.extend((rng.random() * span, author_id) for _ in range(count))
+    windows = [PostingGroup(author_ids, posts_per_user, 0, days), *groups]
+    span = max(g.oldest_days for g in windows) * 86_400
+    for group in windows:
+        first = span - group.oldest_days * 86_400
+        width = (group.oldest_days - group.newest_days) * 86_400
+        for author_id in group.author_ids:
+            count = min(max_per_user, round(rng.lognormvariate(0.0, sigma) * group.posts_per_user / mean))
+            stamps.extend((first + rng.random() * width, author_id) for _ in range(count))
     stamps.sort()
     config = FeedConfig.load()
+    every_author = [a for g in windows for a in g.author_ids]
     authors = list(
-        Account.objects.filter(id__in=author_ids).only(
+        Account.objects.filter(id__in=every_author).only(
             "id", "followers_count", "fanout_override", "celebrity"
         )
     )

@@ -7,11 +7,12 @@ import statistics
 import pytest
 from django.db import connection
 from django.db.models import Count
+from django.utils import timezone
 
 from graph.models import Account, FanoutMode, Follow
-from graph.synthetic import network_generate, network_summary
+from graph.synthetic import accounts_generate, follows_add, network_generate, network_summary
 from posts.models import Comment, Delivery, Like, Post
-from posts.synthetic import posts_generate
+from posts.synthetic import PostingGroup, posts_generate
 
 pytestmark = pytest.mark.django_db
 
@@ -116,3 +117,41 @@ def test_engagement_counts_are_exact_and_favour_popular_authors():
     top = {account_id for account_id, _ in network.most_followed(30)}
     top_likes = Like.objects.filter(post__author_id__in=top).count()
     assert top_likes > 0.1 * result.likes
+
+
+def test_long_tail_groups_keep_ids_in_time_order_and_their_windows():
+    core = network_generate(users=100, seed=4, avg_follows=5).account_ids
+    lately = accounts_generate(count=300, prefix="lately")
+    quiet = accounts_generate(count=200, prefix="quiet")
+    pull = accounts_generate(count=5, prefix="pull", fanout_override=FanoutMode.PULL)
+    result = posts_generate(
+        author_ids=core, seed=4, posts_per_user=2,
+        groups=[PostingGroup(lately, 3), PostingGroup(quiet, 2, 30, 365), PostingGroup(pull, 10)],
+    )  # fmt: skip
+    rows = list(Post.objects.order_by("id").values_list("id", "author_id", "created_at", "delivery"))
+    assert [r[0] for r in rows] == result.ids
+    stamps = [r[2] for r in rows]
+    assert stamps == sorted(stamps)  # ids in order of creation time, across groups
+    now = timezone.now()
+    ages = {}
+    for _, author, created, _ in rows:
+        ages.setdefault(author, []).append((now - created).total_seconds() / 86_400)
+    assert all(30 <= age <= 365 for a in quiet for age in ages.get(a, []))
+    assert all(age <= 30 for a in [*core, *lately] for age in ages.get(a, []))
+    assert 2 * len(quiet) * 0.7 < sum(len(ages.get(a, [])) for a in quiet) < 2 * len(quiet) * 1.3
+    assert {d for _, a, _, d in rows if a in set(pull)} == {Delivery.PULL}
+    assert set(Account.objects.filter(has_pull_posts=True).values_list("id", flat=True)) >= set(pull) & set(
+        ages
+    )
+
+
+def test_follows_add_writes_edges_and_both_counts():
+    readers = accounts_generate(count=2, prefix="reader", active=True)
+    authors = accounts_generate(count=3, prefix="author")
+    assert follows_add({readers[0]: authors, readers[1]: authors[:1]}) == 4
+    counts = dict(Account.objects.filter(id__in=readers + authors).values_list("id", "following_count"))
+    assert [counts[r] for r in readers] == [3, 1]
+    followers = dict(Account.objects.filter(id__in=authors).values_list("id", "followers_count"))
+    assert [followers[a] for a in authors] == [2, 1, 1]
+    assert Follow.objects.filter(follower_id=readers[0]).count() == 3
+    assert Account.objects.filter(id__in=readers, last_feed_read_at__isnull=False).count() == 2

@@ -12,9 +12,12 @@ from timelines.capacity import Assumptions, Measured, capacity_estimate, followe
 
 MEASURED = Measured(
     fanout_inserts_per_s_per_worker=100_000,
+    fanout_ms_per_post=0,
     redis_lpush_per_s=1_000_000,
     bytes_per_entry=10,
     feed_read_core_ms=5,
+    merge_core_ms_per_outbox=0.1,
+    rebuild_ms=[(50, 20.0), (500, 40.0), (5_000, 100.0)],
     source="test",
 )
 ASSUME = Assumptions(
@@ -52,6 +55,21 @@ def test_estimate_arithmetic_without_celebrities():
     assert e.web_cores == 1 and e.pulled_outboxes_per_read == 0
 
 
+def test_read_cost_adds_merges_and_rebuilds_from_the_curves():
+    # Curve 2 between its points, on a log scale: 100 followees is 30% of the way from 50 to 500.
+    assert MEASURED.rebuild_ms_at(50) == 20 and MEASURED.rebuild_ms_at(10) == 20
+    assert MEASURED.rebuild_ms_at(100) == pytest.approx(20 + 20 * 0.30103, rel=1e-4)
+    assert MEASURED.rebuild_ms_at(10**6) == 100
+    e = capacity_estimate(assumptions=ASSUME, measured=MEASURED, threshold=1_000)
+    assert e.pulled_outboxes_per_read > 0
+    assert e.merge_core_ms_per_read == pytest.approx(0.1 * e.pulled_outboxes_per_read)
+    assert e.rebuild_core_ms_per_read == pytest.approx(0.01 * MEASURED.rebuild_ms_at(100))
+    assert e.read_core_ms == pytest.approx(5 + e.merge_core_ms_per_read + e.rebuild_core_ms_per_read)
+    # A post's fixed fan-out cost takes worker time too: 100 posts/s x 2 (peak) x 10 ms = 2 workers.
+    fixed = dataclasses.replace(MEASURED, fanout_ms_per_post=10)
+    assert capacity_estimate(assumptions=ASSUME, measured=fixed).workers == 1 + 2
+
+
 def test_command_prints_assumptions_and_threshold_table(tmp_path, capsys):
     results = tmp_path / "latest.json"
     results.write_text(
@@ -59,11 +77,18 @@ def test_command_prints_assumptions_and_threshold_table(tmp_path, capsys):
             {
                 "meta": {"date": "2026-11-21"},
                 "per_operation": {
-                    "fanout_inserts_per_s_1_worker": 100_000,
+                    "fanout_inserts_per_s_per_worker": 100_000,
+                    "fanout_ms_per_post": 3,
                     "redis_lpush_per_s": 1_000_000,
-                    "redis_bytes_per_entry": 10,
-                    "feed_read_core_ms": 5,
+                    "feed_read_core_ms_no_pull": 5,
+                    "merge_core_ms_per_outbox": 0.05,
+                    "rebuild_ms_by_followees": [
+                        {"reader": "typical", "followees": 50, "p50_ms": 20, "p99_ms": 30},
+                        {"reader": "quiet", "followees": 50, "p50_ms": 25, "p99_ms": 35},
+                    ],
+                    "sources": {"merge_core_ms_per_outbox": "curve 3: slope"},
                 },
+                "memory_curve": {"points": [{"bytes_per_entry_large_ids": 10}]},
             }
         )
     )
@@ -71,6 +96,8 @@ def test_command_prints_assumptions_and_threshold_table(tmp_path, capsys):
     out = capsys.readouterr().out
     for text in ("Assumptions:", "1,000,000 users", "Redis shards (masters)", "How the threshold moves"):
         assert text in out
+    # Each measured figure says which curve it came from; the rebuild is the worse reader's.
+    assert "<- curve 3: slope" in out and "rebuild: 25.0 ms at 200 followees" in out
     for threshold in ("500", "5,000", "50,000", "500,000"):
         assert f" {threshold} " in out
 

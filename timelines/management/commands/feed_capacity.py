@@ -36,9 +36,11 @@ def _share(raw: str) -> float:
 
 class Command(BaseCommand):
     help = (
-        "Scale the per-operation costs measured by `make bench` (bench/results/latest.json) to a "
-        "target population: fan-out writes/s, Redis memory, worker processes, Redis shards, feed "
-        "read cost, and how the celebrity threshold moves them. Prints its assumptions."
+        "Scale the unit costs that `make bench` measured as cost curves (bench/results/latest.json: "
+        "fan-out slope from curve 4, outbox merge slope from curve 3, rebuild cost from curve 2, "
+        "memory from curve 5) to a target population: fan-out writes/s, Redis memory, worker "
+        "processes, Redis shards, feed read cost, and how the celebrity threshold moves them. "
+        "Prints its assumptions and where each figure came from."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -55,6 +57,7 @@ class Command(BaseCommand):
         add("--shard-memory-gb", type=_positive(float), default=25.0, help="usable memory per Redis shard")
         add("--shard-write-share", type=_share, default=0.5, help="share of measured LPUSH/s to plan for")
         add("--replicas", type=int, default=1, choices=range(0, 6), metavar="{0..5}")
+        add("--cold-read-share", type=_share, default=0.01, help="feed reads that rebuild the timeline")
         add("--results", type=Path, default=DEFAULT_RESULTS, help="a make bench latest.json")
 
     def handle(self, *args, **options) -> None:
@@ -79,14 +82,28 @@ class Command(BaseCommand):
             shard_memory_gb=options["shard_memory_gb"],
             shard_write_share=options["shard_write_share"],
             replicas=options["replicas"],
+            cold_read_share=options["cold_read_share"],
         )
         out = self.stdout.write
-        out(f"Measured (per operation), from {measured.source}:")
-        per_worker = measured.fanout_inserts_per_s_per_worker
-        out(f"  fan-out: {per_worker:,.0f} timeline inserts/s per worker process (sustained)")
-        out(f"  Redis: {measured.redis_lpush_per_s:,.0f} LPUSH/s per process (redis-benchmark -P 64)")
-        out(f"  Redis memory: {measured.bytes_per_entry:.1f} bytes per timeline entry (ids past 2**32)")
-        out(f"  feed page: {measured.feed_read_core_ms:.1f} core-ms on the web tier (PostgreSQL included)")
+        out(f"Measured (per operation, from the cost curves), from {measured.source}:")
+        src, m = measured.sources, measured
+        rows = [
+            (f"fan-out: {m.fanout_inserts_per_s_per_worker:,.0f} timeline inserts/s per worker process",
+             src.get("fanout_inserts_per_s_per_worker")),
+            (f"fan-out: {m.fanout_ms_per_post:.1f} ms of fixed cost per post", src.get("fanout_ms_per_post")),
+            (f"Redis: {m.redis_lpush_per_s:,.0f} LPUSH/s per process", "redis-benchmark -P 64, same run"),
+            (f"Redis memory: {measured.bytes_per_entry:.1f} bytes per timeline entry (ids past 2**32)",
+             src.get("bytes_per_entry")),
+            (f"feed page: {measured.feed_read_core_ms:.1f} core-ms (web tier, PostgreSQL included)",
+             src.get("feed_read_core_ms_no_pull")),
+            (f"outbox merge: {measured.merge_core_ms_per_outbox:.3f} core-ms per pull-mode followee",
+             src.get("merge_core_ms_per_outbox")),
+            (f"rebuild: {measured.rebuild_ms_at(options['avg_follows']):.1f} ms at {options['avg_follows']:g}"
+             " followees (log-interpolated, worse reader kind)", src.get("rebuild_ms_by_followees")),
+        ]  # fmt: skip
+        for figure, where in rows:
+            out(f"  {figure}")
+            out(f"      <- {where}")
         out("Assumptions:")
         out(f"  {a.users:,} users, {a.posts_per_day:,.0f} posts/day spread evenly over authors")
         out(f"  {a.avg_follows:g} follows per user; rank-r account's followers ~ 1/r**{a.zipf_exponent:g}")
@@ -96,6 +113,7 @@ class Command(BaseCommand):
         out(f"  timelines of {a.timeline_length} ids; Redis shards of {a.shard_memory_gb:g} GB usable")
         out(f"  writes planned at {a.shard_write_share:.0%} of the measured LPUSH rate")
         out(f"  {a.replicas} replica(s) per shard")
+        out(f"  {a.cold_read_share:.1%} of feed reads find no timeline and rebuild it (curve 2's cost)")
         out("  workers and shards scale linearly from the measured machine (no network hops counted)")
 
         main = capacity_estimate(assumptions=a, measured=measured)
@@ -120,6 +138,11 @@ class Command(BaseCommand):
             ),
             ("feed reads/s (peak)", f"{main.feed_reads_per_s_peak:,.0f}"),
             ("outboxes merged per read (mean)", f"{main.pulled_outboxes_per_read:.1f}"),
+            (
+                "core-ms per feed read (mean)",
+                f"{main.read_core_ms:.1f} (page {measured.feed_read_core_ms:.1f} + merges "
+                f"{main.merge_core_ms_per_read:.1f} + rebuilds {main.rebuild_core_ms_per_read:.2f})",
+            ),
             ("web-tier cores for feed reads (peak)", f"{main.web_cores:,}"),
         ]
         width = max(len(k) for k, _ in rows)
