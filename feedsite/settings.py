@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "posts",
     "timelines",
     "ranking",
+    "feedsite.mastodon",
 ]
 
 MIDDLEWARE = [

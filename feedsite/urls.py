@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from feedsite import views
+from feedsite.mastodon.search import SearchView
 from feedsite.api import not_found
 from graph.views import AccountViewSet, TokenView
 from posts.views import PostViewSet
@@ -27,4 +28,8 @@ urlpatterns = [
 ]
 if settings.BENCH_ENDPOINTS:  # make bench's baselines (bench/views.py); off by default
     urlpatterns.append(path("api/bench/", include("bench.urls")))
+urlpatterns += [
+    path("api/v1/", include("feedsite.mastodon.urls")),
+    re_path(r"^api/v2/search/?$", SearchView.as_view()),
+]
 urlpatterns.append(re_path(r"^api/", not_found))

@@ -1,0 +1,64 @@
+"""What every Mastodon view shares: the body types Mastodon clients send (form, multipart,
+JSON), signed-in access, ``required_scopes`` (HTTP method → Mastodon scope, enforced for OAuth
+tokens by the API's scope permission) and reading Mastodon's parameter shapes (``name[]``
+lists, "true"/"1" booleans) from the query string or the body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from feedsite.mastodon.errors import Unprocessable
+
+_TRUE = {"1", "true", "t", "yes", "on"}
+_FALSE = {"", "0", "false", "f", "no", "off"}
+
+
+class MastodonView(APIView):
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    permission_classes = [IsAuthenticated]
+    required_scopes: dict[str, str] = {}
+
+
+def _source(request: Request, *, query: bool) -> Any:
+    return request.query_params if query else request.data
+
+
+def param(request: Request, name: str, *, query: bool = False) -> str | None:
+    """A text parameter, or None when absent (JSON null counts as absent)."""
+    value = _source(request, query=query).get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool | int | float):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    if not isinstance(value, str):
+        raise Unprocessable(f"{name} must be a string.")
+    return value
+
+
+def param_list(request: Request, name: str, *, query: bool = False) -> list[str]:
+    """A list parameter: ``name[]=a&name[]=b`` (form, query) or a JSON list."""
+    source = _source(request, query=query)
+    if hasattr(source, "getlist"):
+        values = source.getlist(f"{name}[]") or source.getlist(name)
+    else:
+        values = source.get(name) or source.get(f"{name}[]") or []
+        values = values if isinstance(values, list) else [values]
+    if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in values):
+        raise Unprocessable(f"{name} must be a list of ids.")
+    return [str(v) for v in values]
+
+
+def param_bool(request: Request, name: str, *, query: bool = False) -> bool:
+    value = param(request, name, query=query)
+    if value is None:
+        return False
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise Unprocessable(f"{name} must be true or false.")

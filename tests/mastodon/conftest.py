@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from graph.services import follow_create
+from tests.factories import AccountFactory, PostFactory
+
+LINK = re.compile(r'<([^>]+)>; rel="(next|prev)"')
+
+
+def error_message(response, status: int) -> str:
+    """The response is a JSON error with ``status`` and a message: Mastodon's ``error`` (the
+    /api/v1 error format) or, until that format is merged, our ``detail``."""
+    assert response.status_code == status, response.content
+    body = response.json()
+    message = body.get("error", body.get("detail"))
+    assert isinstance(message, str) and message, body
+    return message
+
+
+def links(response) -> dict[str, str]:
+    """rel → url of a Link header, which must be exactly Mastodon's shape."""
+    header = response.get("Link")
+    if header is None:
+        return {}
+    parts = LINK.findall(header)
+    assert ", ".join(f'<{url}>; rel="{rel}"' for url, rel in parts) == header
+    return {rel: url for url, rel in parts}
+
+
+@pytest.fixture
+def pair(db, run_commit_hooks):
+    """A reader following an author who has three posts."""
+    reader, author = AccountFactory.create_batch(2)
+    with run_commit_hooks():
+        follow_create(follower=reader, followee=author)
+        posts = [PostFactory(author=author) for _ in range(3)]
+    return reader, author, posts
