@@ -5,8 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from feedsite import views
-from feedsite.mastodon.search import SearchView
 from feedsite.api import not_found
+from feedsite.mastodon.search import SearchView
 from graph.views import AccountViewSet, TokenView
 from posts.views import PostViewSet
 from timelines.views import FeedViewSet

@@ -18,7 +18,6 @@ from posts import services as post_services
 from posts.models import BODY_MAX_LENGTH, Comment, Like, Post
 from posts.selectors import comment_queryset, post_queryset
 
-READ_WRITE = {"GET": "read:statuses", "POST": "write:statuses", "DELETE": "write:statuses"}
 CONTEXT_MAX = 500  # descendants shown by /context (a post's oldest comments)
 VISIBILITIES = ("public", "unlisted")
 
@@ -99,7 +98,7 @@ class StatusesView(MastodonView):
 
 
 class StatusView(MastodonView):
-    required_scopes = READ_WRITE
+    required_scopes = {"GET": "read:statuses", "DELETE": "write:statuses"}
 
     def get(self, request: Request, status_id: str) -> Response:
         return Response(status_data(request, status_id))
