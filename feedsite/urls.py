@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from feedsite import views
 from feedsite.api import not_found
+from feedsite.mastodon.schema import MastodonSchemaView
 from feedsite.mastodon.search import SearchView
 from graph.views import AccountViewSet, TokenView
 from posts.views import PostViewSet
@@ -23,6 +24,7 @@ urlpatterns = [
     path("metrics", views.metrics, name="metrics"),
     path("api/auth/token/", TokenView.as_view(), name="auth-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/mastodon/", MastodonSchemaView.as_view(), name="schema-mastodon"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include(router.urls)),
 ]

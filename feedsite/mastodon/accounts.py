@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db.models import Q
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,6 +17,7 @@ from feedsite.mastodon.entities import credential_account_entity
 from feedsite.mastodon.errors import Unprocessable, service_errors
 from feedsite.mastodon.paging import page_window, set_link, window_rows
 from feedsite.mastodon.render import accounts_data, site_base, statuses_data
+from feedsite.mastodon.schema import ACCOUNT, RELATIONSHIP, STATUS, flags, window_parameters
 from feedsite.mastodon.selectors import (
     account_id,
     account_rows,
@@ -50,6 +52,7 @@ def account_data(request: Request, account: Account) -> dict:
 class VerifyCredentialsView(MastodonView):
     required_scopes = {"GET": "read:accounts"}
 
+    @extend_schema(responses=ACCOUNT)
     def get(self, request: Request) -> Response:
         row = account_rows(account_ids=[request.user.id])[request.user.id]
         return Response(credential_account_entity(row, base=site_base(request)))
@@ -58,6 +61,7 @@ class VerifyCredentialsView(MastodonView):
 class AccountView(MastodonView):
     required_scopes = {"GET": "read:accounts"}
 
+    @extend_schema(responses=ACCOUNT)
     def get(self, request: Request, account_id: str) -> Response:
         return Response(account_data(request, active_account(account_id)))
 
@@ -65,6 +69,7 @@ class AccountView(MastodonView):
 class LookupView(MastodonView):
     required_scopes = {"GET": "read:accounts"}
 
+    @extend_schema(parameters=[OpenApiParameter("acct", str, required=True)], responses=ACCOUNT)
     def get(self, request: Request) -> Response:
         acct = param(request, "acct", query=True)
         if not acct:
@@ -82,6 +87,14 @@ class AccountStatusesView(MastodonView):
 
     required_scopes = {"GET": "read:statuses"}
 
+    @extend_schema(
+        parameters=[
+            *window_parameters(40),
+            *flags("exclude_replies", "exclude_reblogs", "only_media", "pinned"),
+            OpenApiParameter("tagged", str),
+        ],
+        responses=STATUS.__class__(many=True),
+    )
     def get(self, request: Request, account_id: str) -> Response:
         author = active_account(account_id)
         if account_has_blocked(blocker_id=author.id, blocked_id=request.user.id):
@@ -108,6 +121,7 @@ def _relation_view(verb: str, scope: str, service: Callable[..., bool], roles: t
     class RelationView(MastodonView):
         required_scopes = {"POST": scope}
 
+        @extend_schema(request=None, responses=RELATIONSHIP)
         def post(self, request: Request, account_id: str) -> Response:
             target = active_account(account_id)
             actor_role, target_role = roles
@@ -131,6 +145,9 @@ UnmuteView = _relation_view("unmute", "write:mutes", graph_services.mute_delete,
 class RelationshipsView(MastodonView):
     required_scopes = {"GET": "read:follows"}
 
+    @extend_schema(
+        parameters=[OpenApiParameter("id[]", str, many=True)], responses=RELATIONSHIP.__class__(many=True)
+    )
     def get(self, request: Request) -> Response:
         raw = param_list(request, "id", query=True)
         if len(raw) > RELATIONS_MAX:
@@ -150,6 +167,7 @@ class FollowEdgesView(MastodonView):
 
     required_scopes = {"GET": "read:accounts"}
 
+    @extend_schema(parameters=window_parameters(80), responses=ACCOUNT.__class__(many=True))
     def get(self, request: Request, account_id: str, side: str) -> Response:
         account = active_account(account_id)
         if side == "followers":

@@ -1,7 +1,8 @@
 """What every Mastodon view shares: the body types Mastodon clients send (form, multipart,
-JSON), signed-in access, ``required_scopes`` (HTTP method → Mastodon scope, enforced for OAuth
-tokens by the API's scope permission) and reading Mastodon's parameter shapes (``name[]``
-lists, "true"/"1" booleans) from the query string or the body."""
+JSON), signed-in access, errors as ``{"error": …}``, ``required_scopes`` (HTTP method →
+Mastodon scope, enforced for OAuth tokens by the API's scope permission) and reading
+Mastodon's parameter shapes (``name[]`` lists, "true"/"1" booleans) from the query string or
+the body."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from feedsite.mastodon.errors import Unprocessable
+from feedsite.mastodon.errors import Unprocessable, mastodon_exception_handler
+from feedsite.mastodon.schema import MastodonAutoSchema
 
 _TRUE = {"1", "true", "t", "yes", "on"}
 _FALSE = {"", "0", "false", "f", "no", "off"}
@@ -22,10 +24,22 @@ class MastodonView(APIView):
     parser_classes = [JSONParser, FormParser, MultiPartParser]
     permission_classes = [IsAuthenticated]
     required_scopes: dict[str, str] = {}
+    schema = MastodonAutoSchema()
+
+    def get_exception_handler(self):
+        return mastodon_exception_handler
+
+
+def body(request: Request) -> Any:
+    """The request body's parameters (a form's QueryDict or a JSON object); 422 otherwise."""
+    data = request.data
+    if not hasattr(data, "get"):
+        raise Unprocessable("The request body must be a JSON object or a form.")
+    return data
 
 
 def _source(request: Request, *, query: bool) -> Any:
-    return request.query_params if query else request.data
+    return request.query_params if query else body(request)
 
 
 def param(request: Request, name: str, *, query: bool = False) -> str | None:

@@ -3,14 +3,16 @@ in PostgreSQL and shared by all of a user's clients."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from feedsite.mastodon import services
-from feedsite.mastodon.base import MastodonView, param, param_list
+from feedsite.mastodon.base import MastodonView, body, param, param_list
 from feedsite.mastodon.entities import marker_entity
 from feedsite.mastodon.errors import Unprocessable
 from feedsite.mastodon.models import Marker, MarkerTimeline
+from feedsite.mastodon.schema import MARKERS, MARKERS_SET
 
 LAST_READ_MAX = 32
 
@@ -23,7 +25,7 @@ def _marker_data(marker: Marker) -> dict:
 
 def _posted_position(request: Request, timeline: str) -> str | None:
     """``home[last_read_id]=…`` (form) or ``{"home": {"last_read_id": …}}`` (JSON)."""
-    nested = request.data.get(timeline)
+    nested = body(request).get(timeline)
     if isinstance(nested, dict):
         value = nested.get("last_read_id")
         value = None if value is None else str(value) if isinstance(value, int | str) else ""
@@ -39,11 +41,13 @@ def _posted_position(request: Request, timeline: str) -> str | None:
 class MarkersView(MastodonView):
     required_scopes = {"GET": "read:statuses", "POST": "write:statuses"}
 
+    @extend_schema(parameters=[OpenApiParameter("timeline[]", str, many=True)], responses=MARKERS)
     def get(self, request: Request) -> Response:
         wanted = param_list(request, "timeline", query=True) or list(MarkerTimeline.values)
         markers = Marker.objects.filter(account=request.user, timeline__in=wanted)
         return Response({marker.timeline: _marker_data(marker) for marker in markers})
 
+    @extend_schema(request=MARKERS_SET, responses=MARKERS)
     def post(self, request: Request) -> Response:
         positions = {
             timeline: value

@@ -5,6 +5,7 @@ following it). Statuses and hashtags are not searched: empty lists; ``resolve`` 
 from __future__ import annotations
 
 from django.db.models import Case, IntegerField, Value, When
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -12,6 +13,7 @@ from feedsite.mastodon.accounts import local_username
 from feedsite.mastodon.base import MastodonView, param
 from feedsite.mastodon.errors import Unprocessable
 from feedsite.mastodon.render import accounts_data, site_base
+from feedsite.mastodon.schema import SEARCH
 from graph.models import Account
 
 TYPES = ("accounts", "statuses", "hashtags")
@@ -31,6 +33,16 @@ def _int(request: Request, name: str, default: int) -> int:
 class SearchView(MastodonView):
     required_scopes = {"GET": "read:search"}
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, required=True),
+            OpenApiParameter("type", str, enum=TYPES),
+            OpenApiParameter("resolve", bool),
+            OpenApiParameter("limit", int),
+            OpenApiParameter("offset", int),
+        ],
+        responses=SEARCH,
+    )
     def get(self, request: Request) -> Response:
         query = (param(request, "q", query=True) or "").strip()
         kind = param(request, "type", query=True) or None

@@ -4,15 +4,24 @@ posts.services."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from feedsite.mastodon import services
-from feedsite.mastodon.base import MastodonView, param, param_bool, param_list
+from feedsite.mastodon.base import MastodonView, body, param, param_bool, param_list
 from feedsite.mastodon.errors import Unprocessable, service_errors
 from feedsite.mastodon.paging import page_window, set_link, window_rows
 from feedsite.mastodon.render import accounts_data, comments_data, site_base, statuses_data
+from feedsite.mastodon.schema import (
+    ACCOUNT,
+    CONTEXT,
+    DELETED_STATUS,
+    STATUS,
+    STATUS_CREATE,
+    window_parameters,
+)
 from feedsite.mastodon.selectors import feed_posts_from_models, status_ref
 from posts import services as post_services
 from posts.models import BODY_MAX_LENGTH, Comment, Like, Post
@@ -67,11 +76,12 @@ def _target_post(request: Request, raw_id: str) -> Post:
 class StatusesView(MastodonView):
     required_scopes = {"POST": "write:statuses"}
 
+    @extend_schema(request=STATUS_CREATE, responses=STATUS)
     def post(self, request: Request) -> Response:
         text = param(request, "status") or ""
         if param_list(request, "media_ids"):
             raise Unprocessable("Media upload is not supported on this server.")
-        if request.data.get("poll") or param(request, "poll[options][]") or param(request, "scheduled_at"):
+        if body(request).get("poll") or param(request, "poll[options][]") or param(request, "scheduled_at"):
             raise Unprocessable("Polls and scheduled statuses are not supported on this server.")
         if param(request, "spoiler_text"):
             raise Unprocessable("Content warnings (spoiler_text) are not supported on this server.")
@@ -100,9 +110,11 @@ class StatusesView(MastodonView):
 class StatusView(MastodonView):
     required_scopes = {"GET": "read:statuses", "DELETE": "write:statuses"}
 
+    @extend_schema(responses=STATUS)
     def get(self, request: Request, status_id: str) -> Response:
         return Response(status_data(request, status_id))
 
+    @extend_schema(responses=DELETED_STATUS)
     def delete(self, request: Request, status_id: str) -> Response:
         kind, pk = status_ref(status_id)
         if kind == "comment":
@@ -125,6 +137,7 @@ class StatusActionView(MastodonView):
 
     required_scopes = {"POST": "write:statuses"}
 
+    @extend_schema(request=None, responses=STATUS)
     def post(self, request: Request, status_id: str, verb: str) -> Response:
         kind, _ = status_ref(status_id)
         if kind == "comment":
@@ -152,6 +165,7 @@ class FavouriteActionView(StatusActionView):
 class StatusContextView(MastodonView):
     required_scopes = {"GET": "read:statuses"}
 
+    @extend_schema(responses=CONTEXT)
     def get(self, request: Request, status_id: str) -> Response:
         kind, pk = status_ref(status_id)
         if kind == "comment":  # replies are flat: a comment's thread is its post
@@ -176,6 +190,7 @@ class StatusAccountsView(MastodonView):
 
     required_scopes = {"GET": "read:accounts"}
 
+    @extend_schema(parameters=window_parameters(80), responses=ACCOUNT.__class__(many=True))
     def get(self, request: Request, status_id: str, relation: str) -> Response:
         kind, pk = status_ref(status_id)
         if kind == "comment":

@@ -4,18 +4,21 @@ window: ``max_id`` pages older, ``since_id`` / ``min_id`` newer (feed_page_newer
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from feedsite.mastodon.base import MastodonView
 from feedsite.mastodon.paging import page_window, set_link
 from feedsite.mastodon.render import site_base, statuses_data
+from feedsite.mastodon.schema import STATUS, window_parameters
 from timelines.public import feed_page, feed_page_newer
 
 
 class HomeTimelineView(MastodonView):
     required_scopes = {"GET": "read:statuses"}
 
+    @extend_schema(parameters=window_parameters(40), responses=STATUS.__class__(many=True))
     def get(self, request: Request) -> Response:
         window = page_window(request)
         viewer = request.user

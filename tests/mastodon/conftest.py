@@ -11,13 +11,11 @@ LINK = re.compile(r'<([^>]+)>; rel="(next|prev)"')
 
 
 def error_message(response, status: int) -> str:
-    """The response is a JSON error with ``status`` and a message: Mastodon's ``error`` (the
-    /api/v1 error format) or, until that format is merged, our ``detail``."""
+    """The response is a JSON error with ``status`` and Mastodon's body: ``{"error": message}``."""
     assert response.status_code == status, response.content
     body = response.json()
-    message = body.get("error", body.get("detail"))
-    assert isinstance(message, str) and message, body
-    return message
+    assert set(body) == {"error"} and isinstance(body["error"], str) and body["error"], body
+    return body["error"]
 
 
 def links(response) -> dict[str, str]:
