@@ -5,10 +5,9 @@ requests (valid and invalid parameters, bodies and ids) signed in as a real acco
 from __future__ import annotations
 
 import schemathesis
-from hypothesis import HealthCheck, settings
 
 from feedsite.wsgi import application
-from tests.test_schema import CHECKS, EXAMPLES_PER_OPERATION, signed_in  # noqa: F401  (fixture)
+from tests.test_schema import CHECKS, SCHEMATHESIS_SETTINGS, signed_in  # noqa: F401  (fixture)
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/mastodon/", application)
 
@@ -22,15 +21,6 @@ def test_the_mastodon_schema_lists_the_endpoints_and_ours_does_not(api, db):
 
 
 @schema.parametrize()
-@settings(
-    max_examples=EXAMPLES_PER_OPERATION,
-    deadline=None,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.filter_too_much,
-    ],
-    derandomize=True,
-)
+@SCHEMATHESIS_SETTINGS
 def test_mastodon_api_conforms_to_its_schema(case, signed_in):  # noqa: F811
     case.call_and_validate(headers=signed_in, checks=CHECKS)
