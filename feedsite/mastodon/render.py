@@ -1,14 +1,19 @@
 """Pages of entities: statuses, accounts and comments rendered with a constant number of
 queries per page (the page's rows come from the caller; the accounts they show and the
-viewer's shares are one query each)."""
+viewer's shares are one query each).
+
+The accounts embedded in statuses come from a per-process copy at most
+EMBEDDED_ACCOUNT_SECONDS old (their counts may lag by that much; why: docs/performance.md
+#mastodon-api); the account endpoints always read them fresh."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Sequence
 
 from rest_framework.request import Request
 
-from feedsite.mastodon.entities import account_entity, comment_entity, status_entity
+from feedsite.mastodon.entities import AccountRow, account_entity, comment_entity, status_entity
 from feedsite.mastodon.selectors import account_rows, reblogged_ids
 from posts.models import Comment
 from timelines.public import FeedPost
@@ -19,10 +24,40 @@ def site_base(request: Request) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
 
-def accounts_by_id(*, account_ids: Sequence[int], base: str) -> dict[int, dict]:
+EMBEDDED_ACCOUNT_SECONDS = 10.0
+EMBEDDED_ACCOUNT_MAX = 20_000
+_embedded: dict[int, tuple[float, AccountRow]] = {}  # account id -> (monotonic time read, row)
+
+
+def embedded_account_rows(*, account_ids: Iterable[int]) -> dict[int, AccountRow]:
+    """Account rows for embedding in statuses: this process's recent copy, the rest in one
+    query."""
+    now = time.monotonic()
+    rows, missing = {}, []
+    for account_id in set(account_ids):
+        entry = _embedded.get(account_id)
+        if entry is not None and now - entry[0] < EMBEDDED_ACCOUNT_SECONDS:
+            rows[account_id] = entry[1]
+        else:
+            missing.append(account_id)
+    if missing:
+        fresh = account_rows(account_ids=missing)
+        if len(_embedded) + len(fresh) > EMBEDDED_ACCOUNT_MAX:
+            _embedded.clear()
+        _embedded.update((account_id, (now, row)) for account_id, row in fresh.items())
+        rows.update(fresh)
+    return rows
+
+
+def embedded_accounts_clear() -> None:
+    _embedded.clear()
+
+
+def accounts_by_id(*, account_ids: Iterable[int], base: str, embedded: bool = False) -> dict[int, dict]:
+    load = embedded_account_rows if embedded else account_rows
     return {
         account_id: account_entity(row, base=base)
-        for account_id, row in account_rows(account_ids=account_ids).items()
+        for account_id, row in load(account_ids=account_ids).items()
     }
 
 
@@ -33,21 +68,21 @@ def accounts_data(*, account_ids: Sequence[int], base: str) -> list[dict]:
 
 
 def statuses_data(*, posts: Sequence[FeedPost], viewer_id: int | None, base: str) -> list[dict]:
-    """Status entities for FeedPost rows (shares as reblog wrappers): two queries."""
+    """Status entities for FeedPost rows (shares as reblog wrappers): at most two queries."""
     author_ids, original_ids = set(), set()
     for post in posts:
         author_ids.add(post.author_id)
         original = post.repost_of or post
         author_ids.add(original.author_id)
         original_ids.add(original.id)
-    accounts = accounts_by_id(account_ids=list(author_ids), base=base)
+    accounts = accounts_by_id(account_ids=author_ids, base=base, embedded=True)
     reblogged = reblogged_ids(viewer_id=viewer_id, original_ids=original_ids)
     return [status_entity(post, accounts=accounts, reblogged=reblogged, base=base) for post in posts]
 
 
 def comments_data(*, comments: Sequence[Comment], post_author_id: int, base: str) -> list[dict]:
-    """A post's comments as reply Statuses: one query for their authors."""
-    accounts = accounts_by_id(account_ids=[c.author_id for c in comments], base=base)
+    """A post's comments as reply Statuses: at most one query for their authors."""
+    accounts = accounts_by_id(account_ids=[c.author_id for c in comments], base=base, embedded=True)
     return [
         comment_entity(comment, post_author_id=post_author_id, accounts=accounts, base=base)
         for comment in comments

@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from feedsite.mastodon.render import embedded_accounts_clear
 from graph.services import follow_create
 from tests.factories import AccountFactory, PostFactory
 
@@ -26,6 +27,12 @@ def links(response) -> dict[str, str]:
     parts = LINK.findall(header)
     assert ", ".join(f'<{url}>; rel="{rel}"' for url, rel in parts) == header
     return {rel: url for url, rel in parts}
+
+
+@pytest.fixture(autouse=True)
+def fresh_embedded_accounts() -> None:
+    """The per-process copy of embedded accounts starts empty: database rows roll back."""
+    embedded_accounts_clear()
 
 
 @pytest.fixture
