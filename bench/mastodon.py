@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from bench.run import RESULTS, Stage
-from bench.scratch import bench_env, scratch_database_url, scratch_setup
+from bench.scratch import bench_env, bench_redis_url, scratch_database_url, scratch_setup
 
 TARGET = 0.8
 
@@ -26,11 +26,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "mastodon.json")
     args = parser.parse_args(argv)
 
-    database_url = scratch_database_url("_bench_mastodon")
-    redis_url = os.environ.get("BENCH_REDIS_URL") or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    env = bench_env(redis_url, database_url)
-    stage = Stage()
-    started = time.monotonic()
+    env = bench_env(bench_redis_url(), scratch_database_url("_bench_mastodon"))
+    stage, started = Stage(), time.monotonic()
     with stage("scratch database and Redis db"):
         scratch_setup(env)
 
