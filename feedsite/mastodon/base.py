@@ -11,6 +11,7 @@ from typing import Any
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from feedsite.mastodon.errors import Unprocessable, mastodon_exception_handler
@@ -22,7 +23,8 @@ _FALSE = {"", "0", "false", "f", "no", "off"}
 
 class MastodonView(APIView):
     parser_classes = [JSONParser, FormParser, MultiPartParser]
-    permission_classes = [IsAuthenticated]
+    # Signed in, plus the API-wide permissions (where the scope check of OAuth tokens lives).
+    permission_classes = [IsAuthenticated, *api_settings.DEFAULT_PERMISSION_CLASSES]
     required_scopes: dict[str, str] = {}
     schema = MastodonAutoSchema()
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from rest_framework.request import Request
 
-from feedsite.mastodon.entities import AccountRow, account_entity, comment_entity, status_entity
+from feedsite.mastodon.entities import account_entity, comment_entity, status_entity
 from feedsite.mastodon.selectors import account_rows, reblogged_ids
 from posts.models import Comment
 from timelines.public import FeedPost
@@ -26,38 +26,38 @@ def site_base(request: Request) -> str:
 
 EMBEDDED_ACCOUNT_SECONDS = 10.0
 EMBEDDED_ACCOUNT_MAX = 20_000
-_embedded: dict[int, tuple[float, AccountRow]] = {}  # account id -> (monotonic time read, row)
+# (account id, base) -> (monotonic time read, Account entity)
+_embedded: dict[tuple[int, str], tuple[float, dict]] = {}
 
 
-def embedded_account_rows(*, account_ids: Iterable[int]) -> dict[int, AccountRow]:
-    """Account rows for embedding in statuses: this process's recent copy, the rest in one
-    query."""
+def embedded_accounts(*, account_ids: Iterable[int], base: str) -> dict[int, dict]:
+    """Account entities for embedding in statuses: this process's recent copy, the rest in
+    one query."""
     now = time.monotonic()
-    rows, missing = {}, []
+    entities, missing = {}, []
     for account_id in set(account_ids):
-        entry = _embedded.get(account_id)
+        entry = _embedded.get((account_id, base))
         if entry is not None and now - entry[0] < EMBEDDED_ACCOUNT_SECONDS:
-            rows[account_id] = entry[1]
+            entities[account_id] = entry[1]
         else:
             missing.append(account_id)
     if missing:
-        fresh = account_rows(account_ids=missing)
+        fresh = accounts_by_id(account_ids=missing, base=base)
         if len(_embedded) + len(fresh) > EMBEDDED_ACCOUNT_MAX:
             _embedded.clear()
-        _embedded.update((account_id, (now, row)) for account_id, row in fresh.items())
-        rows.update(fresh)
-    return rows
+        _embedded.update(((account_id, base), (now, entity)) for account_id, entity in fresh.items())
+        entities.update(fresh)
+    return entities
 
 
 def embedded_accounts_clear() -> None:
     _embedded.clear()
 
 
-def accounts_by_id(*, account_ids: Iterable[int], base: str, embedded: bool = False) -> dict[int, dict]:
-    load = embedded_account_rows if embedded else account_rows
+def accounts_by_id(*, account_ids: Iterable[int], base: str) -> dict[int, dict]:
     return {
         account_id: account_entity(row, base=base)
-        for account_id, row in load(account_ids=account_ids).items()
+        for account_id, row in account_rows(account_ids=account_ids).items()
     }
 
 
@@ -68,21 +68,24 @@ def accounts_data(*, account_ids: Sequence[int], base: str) -> list[dict]:
 
 
 def statuses_data(*, posts: Sequence[FeedPost], viewer_id: int | None, base: str) -> list[dict]:
-    """Status entities for FeedPost rows (shares as reblog wrappers): at most two queries."""
-    author_ids, original_ids = set(), set()
+    """Status entities for FeedPost rows (shares as reblog wrappers): at most two queries.
+    Only originals that someone shared (``share_count``, kept exact) can be the viewer's
+    reblogs, so a page without them skips that query."""
+    author_ids, shared_ids = set(), set()
     for post in posts:
         author_ids.add(post.author_id)
         original = post.repost_of or post
         author_ids.add(original.author_id)
-        original_ids.add(original.id)
-    accounts = accounts_by_id(account_ids=author_ids, base=base, embedded=True)
-    reblogged = reblogged_ids(viewer_id=viewer_id, original_ids=original_ids)
+        if original.share_count:
+            shared_ids.add(original.id)
+    accounts = embedded_accounts(account_ids=author_ids, base=base)
+    reblogged = reblogged_ids(viewer_id=viewer_id, original_ids=shared_ids)
     return [status_entity(post, accounts=accounts, reblogged=reblogged, base=base) for post in posts]
 
 
 def comments_data(*, comments: Sequence[Comment], post_author_id: int, base: str) -> list[dict]:
     """A post's comments as reply Statuses: at most one query for their authors."""
-    accounts = accounts_by_id(account_ids=[c.author_id for c in comments], base=base, embedded=True)
+    accounts = embedded_accounts(account_ids=[c.author_id for c in comments], base=base)
     return [
         comment_entity(comment, post_author_id=post_author_id, accounts=accounts, base=base)
         for comment in comments

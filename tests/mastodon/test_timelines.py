@@ -106,3 +106,16 @@ def test_anonymous_is_401(api):
 
 def test_unknown_mastodon_paths_are_404(reader):
     assert reader.get("/api/v1/timelines/public").status_code == 404
+
+
+def test_a_page_without_shared_posts_skips_the_reblogged_query(
+    pair, client_for, django_assert_num_queries, steady_config
+):
+    reader, _, posts = pair
+    client = client_for(reader)
+    client.get("/api/v1/timelines/home")  # builds the timeline
+    embedded_accounts_clear()
+    # token auth, pull-mode followees, the page's posts, the accounts they show
+    with django_assert_num_queries(4):
+        response = client.get("/api/v1/timelines/home")
+    assert [s["id"] for s in response.json()] == [str(p.id) for p in reversed(posts)]
