@@ -11,6 +11,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from feedsite.mastodon.base import MastodonView, param, param_bool, param_list
 from feedsite.mastodon.entities import credential_account_entity
@@ -25,6 +26,7 @@ from feedsite.mastodon.selectors import (
     feed_posts_from_models,
     relationships,
 )
+from feedsite.throttles import FollowThrottle
 from graph import services as graph_services
 from graph.models import Account, Follow
 from graph.selectors import account_has_blocked
@@ -117,9 +119,12 @@ class AccountStatusesView(MastodonView):
         return set_link(Response(data), request, [post.id for post in rows], older=older)
 
 
-def _relation_view(verb: str, scope: str, service: Callable[..., bool], roles: tuple[str, str]) -> type:
+def _relation_view(
+    verb: str, scope: str, service: Callable[..., bool], roles: tuple[str, str], throttles: tuple = ()
+) -> type:
     class RelationView(MastodonView):
         required_scopes = {"POST": scope}
+        throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, *throttles]
 
         @extend_schema(request=None, responses=RELATIONSHIP)
         def post(self, request: Request, account_id: str) -> Response:
@@ -134,7 +139,9 @@ def _relation_view(verb: str, scope: str, service: Callable[..., bool], roles: t
 
 
 FOLLOWING = ("follower", "followee")
-FollowView = _relation_view("follow", "write:follows", graph_services.follow_create, FOLLOWING)
+FollowView = _relation_view(
+    "follow", "write:follows", graph_services.follow_create, FOLLOWING, throttles=(FollowThrottle,)
+)
 UnfollowView = _relation_view("unfollow", "write:follows", graph_services.follow_delete, FOLLOWING)
 BlockView = _relation_view("block", "write:blocks", graph_services.block_create, ("blocker", "blocked"))
 UnblockView = _relation_view("unblock", "write:blocks", graph_services.block_delete, ("blocker", "blocked"))

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from feedsite.mastodon import services
 from feedsite.mastodon.base import MastodonView, body, param, param_bool, param_list
@@ -23,6 +24,7 @@ from feedsite.mastodon.schema import (
     window_parameters,
 )
 from feedsite.mastodon.selectors import feed_posts_from_models, status_ref
+from feedsite.throttles import PostThrottle
 from posts import services as post_services
 from posts.models import BODY_MAX_LENGTH, Comment, Like, Post
 from posts.selectors import comment_queryset, post_queryset
@@ -75,6 +77,10 @@ def _target_post(request: Request, raw_id: str) -> Post:
 
 class StatusesView(MastodonView):
     required_scopes = {"POST": "write:statuses"}
+    throttle_classes = [
+        *api_settings.DEFAULT_THROTTLE_CLASSES,
+        PostThrottle,
+    ]  # the same limit as POST /api/posts/ (replies count too)
 
     @extend_schema(request=STATUS_CREATE, responses=STATUS)
     def post(self, request: Request) -> Response:

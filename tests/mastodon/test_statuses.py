@@ -7,6 +7,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 
 from feedsite.mastodon.models import StatusIdempotencyKey
 from graph.models import Block
@@ -173,3 +174,18 @@ def test_replies_are_comments_both_ways(client_for):
     deleted = client.delete(f"/api/v1/statuses/{reply['id']}").json()
     assert deleted["text"] == "a reply" and not Comment.objects.filter(pk=comment.pk).exists()
     error_message(client.post("/api/v1/statuses", {"status": "x", "in_reply_to_id": "99999999"}), 404)
+
+
+def test_posting_and_following_share_our_apis_rate_limits(client_for):
+    me = AccountFactory()
+    client = client_for(me)
+    targets = AccountFactory.create_batch(3)
+    rates = {"post": "2/minute", "follow": "2/minute"}
+    with override_settings(FEED_THROTTLES=True, FEED_THROTTLE_RATES=rates):
+        assert client.post("/api/posts/", {"body": "ours"}, format="json").status_code == 201
+        assert client.post("/api/v1/statuses", {"status": "theirs"}).status_code == 200
+        error_message(client.post("/api/v1/statuses", {"status": "third"}), 429)
+        for target in targets[:2]:
+            assert client.post(f"/api/v1/accounts/{target.id}/follow").status_code == 200
+        error_message(client.post(f"/api/v1/accounts/{targets[2].id}/follow"), 429)
+    assert Post.objects.filter(author=me).count() == 2
