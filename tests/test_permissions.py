@@ -48,6 +48,7 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("POST", "/api/posts/{id}/share/"): (401, 201, 201, 201),
     ("DELETE", "/api/posts/{id}/share/"): (401, 204, 204, 204),
     ("GET", "/api/schema/"): (200, 200, 200, 200),
+    ("GET", "/api/schema/mastodon/"): (200, 200, 200, 200),
     ("GET", "/api/docs/"): (200, 200, 200, 200),
     # Outside the API: the admin is staff-only (others are sent to its login page).
     ("GET", "/admin/"): (302, 302, 302, 200),
@@ -57,6 +58,8 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int]] = {
 
 # Top-level routes that are not DRF endpoints, each with the matrix row(s) that cover it.
 NON_DRF_ROUTES = {"admin/": "/admin/", "healthz": "/healthz", "metrics": "/metrics", "^api/": None}
+# The Mastodon client API (its own schema; signed in, scopes): tests/mastodon/test_markers.py.
+NON_DRF_ROUTES |= {"api/v1/": None, "^api/v2/search/?$": None}
 
 
 def drf_endpoints() -> set[tuple[str, str]]:

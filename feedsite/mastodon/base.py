@@ -53,6 +53,8 @@ def param(request: Request, name: str, *, query: bool = False) -> str | None:
         return str(value).lower() if isinstance(value, bool) else str(value)
     if not isinstance(value, str):
         raise Unprocessable(f"{name} must be a string.")
+    if "\x00" in value:  # PostgreSQL text cannot hold it
+        raise Unprocessable(f"{name} must not contain NUL characters.")
     return value
 
 
@@ -64,7 +66,7 @@ def param_list(request: Request, name: str, *, query: bool = False) -> list[str]
     else:
         values = source.get(name) or source.get(f"{name}[]") or []
         values = values if isinstance(values, list) else [values]
-    if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in values):
+    if not all(isinstance(v, str | int) and not isinstance(v, bool) and "\x00" not in str(v) for v in values):
         raise Unprocessable(f"{name} must be a list of ids.")
     return [str(v) for v in values]
 

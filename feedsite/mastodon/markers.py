@@ -33,7 +33,7 @@ def _posted_position(request: Request, timeline: str) -> str | None:
         value = param(request, f"{timeline}[last_read_id]")
     if value is None:
         return None
-    if not value or len(value) > LAST_READ_MAX or not value.isascii():
+    if not value or len(value) > LAST_READ_MAX or not (value.isascii() and value.isprintable()):
         raise Unprocessable(f"{timeline}.last_read_id must be a status id.")
     return value
 
@@ -43,7 +43,8 @@ class MarkersView(MastodonView):
 
     @extend_schema(parameters=[OpenApiParameter("timeline[]", str, many=True)], responses=MARKERS)
     def get(self, request: Request) -> Response:
-        wanted = param_list(request, "timeline", query=True) or list(MarkerTimeline.values)
+        asked = param_list(request, "timeline", query=True)
+        wanted = [name for name in asked if name in MarkerTimeline.values] if asked else MarkerTimeline.values
         markers = Marker.objects.filter(account=request.user, timeline__in=wanted)
         return Response({marker.timeline: _marker_data(marker) for marker in markers})
 

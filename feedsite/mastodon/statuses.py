@@ -104,8 +104,8 @@ class StatusesView(MastodonView):
         reply_to = param(request, "in_reply_to_id")
         in_reply_to = _target_post(request, reply_to) if reply_to else None
         key = request.headers.get("Idempotency-Key") or None
-        if key is not None and len(key) > 128:
-            raise Unprocessable("Idempotency-Key is too long (maximum is 128 characters).")
+        if key is not None and (len(key) > 128 or not key.isprintable()):
+            raise Unprocessable("Idempotency-Key must be at most 128 printable characters.")
         with service_errors():
             status_id = services.status_create(
                 author=request.user, text=text, in_reply_to=in_reply_to, idempotency_key=key

@@ -53,6 +53,8 @@ def test_lookup_and_search_by_name(client_for):
     assert [a["acct"] for a in client.get("/api/v2/search/?q=alicia").json()["accounts"]] == ["alicia"]
     assert client.get("/api/v2/search?q=ali&type=statuses").json()["accounts"] == []
     error_message(client.get("/api/v2/search?q=ali&type=people"), 422)
+    error_message(client.get("/api/v2/search", {"q": "a\x00"}), 422)
+    error_message(client.get("/api/v1/accounts/lookup", {"acct": "a\x00"}), 422)
 
 
 def test_relations_return_relationships(client_for, run_commit_hooks):

@@ -24,9 +24,14 @@ def test_markers_round_trip(client_for):
     assert laptop.get("/api/v1/markers?timeline[]=home").json()["home"]["last_read_id"] == "110"
     assert Marker.objects.get(account=me, timeline="home").last_read_id == "110"
     assert client_for(AccountFactory()).get("/api/v1/markers").json() == {}
+    assert laptop.get("/api/v1/markers", {"timeline[]": ["home", "other"]}).json().keys() == {"home"}
+    error_message(laptop.get("/api/v1/markers", {"timeline[]": ["x\x00"]}), 422)
 
 
-@pytest.mark.parametrize("data", [{}, {"home[last_read_id]": ""}, {"home[last_read_id]": "x" * 40}])
+@pytest.mark.parametrize(
+    "data",
+    [{}, {"home[last_read_id]": ""}, {"home[last_read_id]": "x" * 40}, {"home[last_read_id]": "1\x00"}],
+)
 def test_bad_markers_are_422(client_for, data):
     error_message(client_for(AccountFactory()).post("/api/v1/markers", data), 422)
 
@@ -50,3 +55,20 @@ def test_every_mastodon_view_declares_a_scope_per_method():
         assert all(
             scope.split(":")[0] in ("read", "write", "follow") for scope in view.required_scopes.values()
         )
+
+
+def test_every_mastodon_endpoint_refuses_anonymous_requests(api):
+    patterns = [p for p in get_resolver().url_patterns if str(p.pattern) in ("api/v1/", "^api/v2/search/?$")]
+    checked = 0
+    for pattern in patterns:
+        for route in getattr(pattern, "url_patterns", [pattern]):
+            view = route.callback.view_class
+            path = str(route.pattern).strip("^$").replace("/?", "")
+            path = path.replace("(?P<account_id>[^/]+)", "1").replace("(?P<status_id>[^/]+)", "1")
+            prefix = "/api/v1/" if str(pattern.pattern) == "api/v1/" else "/"
+            for method in view.required_scopes:
+                response = getattr(api, method.lower())(prefix + path)
+                assert response.status_code == 401, (method, prefix + path)
+                assert response.json()["error"]
+                checked += 1
+    assert checked >= 25

@@ -42,6 +42,7 @@ def test_post_form_and_json(client_for):
         {"status": "x", "visibility": "direct"},
         {"status": "x", "spoiler_text": "cw"},
         {"status": "x", "sensitive": "maybe"},
+        {"status": "a\x00b"},
     ],
 )
 def test_invalid_posts_are_422(client_for, data):
