@@ -207,9 +207,12 @@ def feed_page_newer(
     degraded, ids, floor = False, [], before_id
     try:
         config = FeedConfig.cached()
-        reader_seen(viewer=viewer, config=config)
+        seen = reader_seen(viewer=viewer, config=config)
         pull_ids = visibility.pull_author_ids(viewer=viewer)
         sources = _read_sources(viewer=viewer, pull_author_ids=pull_ids, config=config)
+        if seen:  # a read like feed_page's: keeps the timeline alive
+            ttl_ms = timeline_ttl_ms(config, last_read=viewer.last_feed_read_at)
+            store.get_store().touch(key=timeline_key(viewer.id), ttl_ms=ttl_ms)
         horizon = max(source.horizon for source in sources)
         for post_id in _merge_newest_first(sources, before_id=before_id, horizon=horizon):
             if post_id <= after_id:
