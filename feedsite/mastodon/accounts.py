@@ -20,7 +20,7 @@ from feedsite.mastodon.paging import page_window, set_link, window_rows
 from feedsite.mastodon.render import accounts_data, site_base, statuses_data
 from feedsite.mastodon.schema import ACCOUNT, RELATIONSHIP, STATUS, flags, window_parameters
 from feedsite.mastodon.selectors import (
-    account_id,
+    account_pk,
     account_rows,
     active_account,
     feed_posts_from_models,
@@ -162,7 +162,7 @@ class RelationshipsView(MastodonView):
         ids = []
         for value in raw:
             try:
-                ids.append(account_id(value))
+                ids.append(account_pk(value))
             except NotFound:
                 continue  # Mastodon leaves unknown ids out
         known = set(Account.objects.filter(pk__in=ids).values_list("pk", flat=True))

@@ -87,14 +87,14 @@ def status_ref(raw: str) -> tuple[str, int]:
     return kind, int(digits)
 
 
-def account_id(raw: str) -> int:
+def account_pk(raw: str) -> int:
     if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
         raise NotFound("Record not found")
     return int(raw)
 
 
 def active_account(raw: str) -> Account:
-    account = Account.objects.filter(pk=account_id(raw), is_active=True).first()
+    account = Account.objects.filter(pk=account_pk(raw), is_active=True).first()
     if account is None:
         raise NotFound("Record not found")
     return account
