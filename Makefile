@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint services venv bench bench-cluster soak
+.PHONY: run test lint services venv bench bench-cluster bench-mastodon soak
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bench: services
 	  && apt-get install -y -q redis-tools; } || { echo "make bench needs redis-benchmark (Debian: redis-tools)"; exit 1; }
 	$(BIN)/python -m bench --scale $(SCALE)
 	@if [ "$(SOAK)" != 0 ]; then $(MAKE) --no-print-directory soak; fi
+
+# Mastodon's home timeline against /api/feed/ for the same readers (bench/mastodon.py).
+bench-mastodon: services
+	$(BIN)/python -m bench.mastodon --scale $(SCALE) $(ARGS)
 
 # Bounded soak under mixed load (bench/soak.py; docs/performance.md "Soak"); SOAK=0 skips it in make bench.
 SOAK ?= 1

@@ -20,7 +20,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.scratch import bench_env, scratch_database_url, scratch_setup
+from bench.scratch import bench_env, bench_redis_url, scratch_database_url, scratch_setup
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     database_url = scratch_database_url("_bench")
-    redis_url = os.environ.get("BENCH_REDIS_URL") or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    redis_url = bench_redis_url()
     env = bench_env(redis_url, database_url)
     stage = Stage()
     started = time.monotonic()

@@ -15,6 +15,11 @@ def scratch_database_url(suffix: str) -> str:
     return parsed._replace(path=parsed.path.rstrip("/") + suffix).geturl()
 
 
+def bench_redis_url() -> str:
+    """The Redis a benchmark FLUSHDBs: BENCH_REDIS_URL, else REDIS_URL, else the local db 0."""
+    return os.environ.get("BENCH_REDIS_URL") or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
 def bench_env(redis_url: str, database_url: str) -> dict[str, str]:
     """Production settings (DEBUG off, real queueing) against the scratch database and Redis."""
     return {

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "posts",
     "timelines",
     "ranking",
+    "feedsite.mastodon",
 ]
 
 MIDDLEWARE = [
@@ -338,6 +339,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The Mastodon client API has its own schema, /api/schema/mastodon/ (feedsite/mastodon/schema.py).
+    "PREPROCESSING_HOOKS": ["feedsite.mastodon.schema.without_mastodon"],
 }
 
 if not DEBUG:

@@ -6,6 +6,8 @@ from rest_framework.routers import DefaultRouter
 
 from feedsite import views
 from feedsite.api import not_found
+from feedsite.mastodon.schema import MastodonSchemaView
+from feedsite.mastodon.search import SearchView
 from graph.views import AccountViewSet, TokenView
 from posts.views import PostViewSet
 from timelines.views import FeedViewSet
@@ -22,6 +24,7 @@ urlpatterns = [
     path("metrics", views.metrics, name="metrics"),
     path("api/auth/token/", TokenView.as_view(), name="auth-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/mastodon/", MastodonSchemaView.as_view(), name="schema-mastodon"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include(router.urls)),
     # The Mastodon client API's OAuth, apps and instance (docs/mastodon.md).
@@ -29,4 +32,8 @@ urlpatterns = [
 ]
 if settings.BENCH_ENDPOINTS:  # make bench's baselines (bench/views.py); off by default
     urlpatterns.append(path("api/bench/", include("bench.urls")))
+urlpatterns += [
+    path("api/v1/", include("feedsite.mastodon.urls")),
+    re_path(r"^api/v2/search/?$", SearchView.as_view()),
+]
 urlpatterns.append(re_path(r"^api/", not_found))

@@ -85,8 +85,8 @@ def signed_in(db) -> Iterator[dict[str, str]]:
         request_finished.connect(close_old_connections)
 
 
-@schema.parametrize()
-@settings(
+# Also tests/mastodon/test_schema.py's.
+SCHEMATHESIS_SETTINGS = settings(
     max_examples=EXAMPLES_PER_OPERATION,
     deadline=None,
     suppress_health_check=[
@@ -96,6 +96,10 @@ def signed_in(db) -> Iterator[dict[str, str]]:
     ],
     derandomize=True,
 )
+
+
+@schema.parametrize()
+@SCHEMATHESIS_SETTINGS
 def test_api_conforms_to_its_schema(case, signed_in):
     CASES[f"{case.method} {case.path}"] += 1
     case.call_and_validate(headers=signed_in, checks=CHECKS)

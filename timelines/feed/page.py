@@ -180,3 +180,65 @@ def _merge_newest_first(
         if post_id != previous:
             previous = post_id
             yield post_id
+
+
+# How many ids below the cached window a newer-than page looks at in PostgreSQL: the gap
+# between a client's newest post and the window's horizon (docs/architecture.md#read-path).
+NEWER_DB_SCAN = 400
+
+
+def feed_page_newer(
+    *,
+    viewer: Account,
+    after_id: int,
+    limit: int,
+    oldest_first: bool,
+    before_id: int | None = None,
+    load: Callable[..., Sequence] = feed_posts_by_ids,
+) -> FeedPage:
+    """A page of the viewer's feed strictly newer than ``after_id`` (and older than
+    ``before_id``), newest first in the page: with ``oldest_first`` the posts immediately
+    above ``after_id`` (Mastodon's ``min_id``), otherwise the newest ones (``since_id``).
+
+    Same sources and filters as ``feed_page``; ids between ``after_id`` and the horizon of a
+    trimmed window come from PostgreSQL (at most NEWER_DB_SCAN of them). ``next_before`` is
+    set (to the page's oldest id) when more posts lie beyond the page in the direction of
+    selection: older ones above ``after_id`` for since_id, newer ones for min_id."""
+    degraded, ids, floor = False, [], before_id
+    try:
+        config = FeedConfig.cached()
+        seen = reader_seen(viewer=viewer, config=config)
+        pull_ids = visibility.pull_author_ids(viewer=viewer)
+        sources = _read_sources(viewer=viewer, pull_author_ids=pull_ids, config=config)
+        if seen:  # a read like feed_page's: keeps the timeline alive
+            ttl_ms = timeline_ttl_ms(config, last_read=viewer.last_feed_read_at)
+            store.get_store().touch(key=timeline_key(viewer.id), ttl_ms=ttl_ms)
+        horizon = max(source.horizon for source in sources)
+        for post_id in _merge_newest_first(sources, before_id=before_id, horizon=horizon):
+            if post_id <= after_id:
+                break
+            ids.append(post_id)
+        floor = horizon if before_id is None else min(horizon, before_id)
+        scan_db = horizon > after_id
+    except REDIS_UNAVAILABLE as exc:
+        logger.warning("newer feed for %s served from PostgreSQL: Redis unavailable (%s)", viewer.id, exc)
+        degraded, scan_db = True, True
+    if scan_db:
+        below = visibility.feed_post_ids_from_db(
+            viewer_id=viewer.id, following_count=viewer.following_count, before_id=floor, limit=NEWER_DB_SCAN
+        )
+        ids.extend(post_id for post_id in below if post_id > after_id)
+
+    order = list(reversed(ids)) if oldest_first else ids
+    posts: list = []
+    start = 0
+    while len(posts) <= limit and start < len(order):
+        batch = order[start : start + limit + 1 + max(4, limit // 4)]
+        start += len(batch)
+        loaded = load(viewer_id=viewer.id, post_ids=batch)
+        posts.extend(reversed(loaded) if oldest_first else loaded)
+    page = sorted(posts[:limit], key=lambda post: post.id, reverse=True)
+    # More visible posts lie beyond the page in the direction of selection: older ones for
+    # since_id, newer ones for min_id.
+    next_before = page[-1].id if len(posts) > limit else None
+    return FeedPage(posts=page, next_before=next_before, degraded=degraded)

@@ -1,0 +1,69 @@
+"""GET /api/v2/search: accounts by username prefix (what clients use to resolve a name before
+following it). Statuses and hashtags are not searched: empty lists; ``resolve`` is ignored
+(no federation)."""
+
+from __future__ import annotations
+
+from django.db.models import Case, IntegerField, Value, When
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from feedsite.mastodon.accounts import local_username
+from feedsite.mastodon.base import MastodonView, param
+from feedsite.mastodon.errors import Unprocessable
+from feedsite.mastodon.render import accounts_data, site_base
+from feedsite.mastodon.schema import SEARCH
+from graph.models import Account
+
+TYPES = ("accounts", "statuses", "hashtags")
+MAX_LIMIT = 40
+MAX_OFFSET = 10_000
+
+
+def _int(request: Request, name: str, default: int) -> int:
+    raw = param(request, name, query=True)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
+        raise Unprocessable(f"{name} must be a non-negative integer.")
+    return int(raw)
+
+
+class SearchView(MastodonView):
+    required_scopes = {"GET": "read:search"}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, required=True),
+            OpenApiParameter("type", str, enum=TYPES),
+            OpenApiParameter("resolve", bool),
+            OpenApiParameter("limit", int),
+            OpenApiParameter("offset", int),
+        ],
+        responses=SEARCH,
+    )
+    def get(self, request: Request) -> Response:
+        query = (param(request, "q", query=True) or "").strip()
+        kind = param(request, "type", query=True) or None
+        if kind is not None and kind not in TYPES:
+            raise Unprocessable(f"type must be one of: {', '.join(TYPES)}.")
+        limit = min(max(_int(request, "limit", 20), 1), MAX_LIMIT)
+        offset = min(_int(request, "offset", 0), MAX_OFFSET)
+        accounts: list[dict] = []
+        name = local_username(request, query) if query else None
+        if name and kind in (None, "accounts"):
+            ids = list(
+                Account.objects.filter(username__istartswith=name, is_active=True)
+                .annotate(
+                    exact=Case(
+                        When(username__iexact=name, then=Value(0)),
+                        default=Value(1),
+                        output_field=IntegerField(),
+                    )
+                )
+                .order_by("exact", "username")
+                .values_list("id", flat=True)[offset : offset + limit]
+            )
+            accounts = accounts_data(account_ids=ids, base=site_base(request))
+        return Response({"accounts": accounts, "statuses": [], "hashtags": []})
