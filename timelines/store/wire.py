@@ -74,9 +74,10 @@ def read_replies(connection: Connection, count: int) -> list:
     return replies
 
 
-def round_trip(client: redis.Redis, payload: bytes, count: int) -> list[int]:
+def round_trip(client: redis.Redis, payload: bytes, count: int) -> list:
     """Send pre-packed commands on one of ``client``'s pooled connections and return their
-    ``count`` integer replies; an error reply raises ``ResponseError`` once all are read."""
+    ``count`` replies (integers, bytes, lists of bytes, None); an error reply raises
+    ``ResponseError`` once all are read."""
     pool = client.connection_pool
     connection = pool.get_connection()
     try:
