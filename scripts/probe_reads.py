@@ -4,6 +4,7 @@
         .venv/bin/python scripts/probe_reads.py load      # once: 200,000 authors, 2 M posts, readers
     ... scripts/probe_reads.py cold                       # rebuild plans and cold first pages
     ... scripts/probe_reads.py pulls                      # warm pages vs pull-mode followees
+    ... scripts/probe_reads.py http                       # the same readers over HTTP (gunicorn)
 
 The data is generated inside PostgreSQL (deterministic: ``setseed``), so loading takes about a
 minute. Accounts 1..600 post in pull mode, 601..5,000 are the active core, 5,001..100,000 a
@@ -198,6 +199,28 @@ def pulls() -> None:
         print(json.dumps(row), flush=True)
 
 
+def http() -> None:
+    """GET /api/feed/ for each pull-mode reader kind over HTTP: gunicorn (2 sync workers) and
+    the benchmarks' load generator, as in make bench; outbox copies on (the default) and off."""
+    from bench.http import token_for
+    from bench.reads import load
+    from tests.support.http import gunicorn
+    from tests.support.procs import child_env
+
+    seconds = float(os.environ.get("PROBE_SECONDS", "8"))
+    for cache_ms in (1000, 0):
+        _outbox_cache_ms(cache_ms)
+        with gunicorn(child_env()) as base_url:
+            for name in READERS:
+                if name.startswith("pull"):
+                    tokens = [token_for(reader) for reader in readers(name)]
+                    load(base_url, "/api/feed/?limit=20", tokens, seconds=1)  # warm
+                    summary = load(base_url, "/api/feed/?limit=20", tokens, seconds=seconds)
+                    row = {key: summary.get(key) for key in ("p50_ms", "p99_ms", "rps", "errors")}
+                    print(json.dumps({"reader": name, "outbox_cache_ms": cache_ms, **row}), flush=True)
+    _outbox_cache_ms(1000)
+
+
 def check() -> None:
     """The chosen plan against the unbounded per-author plan, for every reader."""
     for reader in Account.objects.filter(username__startswith="r_"):
@@ -211,4 +234,4 @@ def check() -> None:
 
 
 if __name__ == "__main__":
-    {"load": load, "cold": cold, "pulls": pulls, "check": check}[sys.argv[1]]()
+    {"load": load, "cold": cold, "pulls": pulls, "http": http, "check": check}[sys.argv[1]]()

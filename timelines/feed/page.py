@@ -10,6 +10,7 @@ alone, with the same posts and cursors (``degraded``).
 from __future__ import annotations
 
 import bisect
+import collections
 import functools
 import heapq
 import logging
@@ -159,9 +160,10 @@ def _read_sources(
         metrics.TIMELINE_READS.labels(kind="outbox", result="local").inc(local_hits)
     depths = [None] + [depth] * (len(wanted) - 1)
     read = store.get_store().read_many([keys[i] for i in wanted], depths)
+    results = collections.Counter()  # one metric update per kind and result, not per outbox
     for index, source in zip(wanted, read, strict=True):
         kind = "timeline" if index == 0 else "outbox"
-        metrics.TIMELINE_READS.labels(kind=kind, result="miss" if source is None else "hit").inc()
+        results[kind, "miss" if source is None else "hit"] += 1
         if source is None:
             if index == 0:
                 source = timeline_rebuild(
@@ -172,6 +174,8 @@ def _read_sources(
         if index and config.outbox_cache_ms:
             local_cache.outboxes.put(keys[index], source)
         sources[index] = source
+    for (kind, result), count in results.items():
+        metrics.TIMELINE_READS.labels(kind=kind, result=result).inc(count)
     return sources  # type: ignore[return-value]  # every slot is filled above
 
 

@@ -170,8 +170,7 @@ class TimelineStore:
         """Replies of read-only commands, sent in one round trip. Packed by hand and parsed
         in bulk (wire.py): for a page merging a hundred outboxes, redis-py's pipeline spent
         more on packing and parsing than Redis on answering (measured: docs/performance.md)."""
-        payload = b"".join(wire.resp(*command) for command in commands)
-        return wire.round_trip(self.client, payload, len(commands))
+        return wire.round_trip(self.client, wire.commands_payload(commands), len(commands))
 
     def read(self, key: str) -> CachedList | None:
         return self.read_many([key])[0]

@@ -15,7 +15,7 @@ from timelines.store import (
     CachedList,
     trim_slack,
 )
-from timelines.store.wire import lpushx_payload
+from timelines.store.wire import commands_payload, lpushx_payload
 
 pytestmark = pytest.mark.also_cluster
 
@@ -156,6 +156,15 @@ def test_lpushx_payload_is_plain_resp():
         b"*3\r\n$6\r\nLPUSHX\r\n$7\r\ntl:{13}\r\n$3\r\n345\r\n"
         b"*3\r\n$6\r\nLPUSHX\r\n$6\r\ntl:{8}\r\n$3\r\n345\r\n"
     )
+
+
+def test_commands_payload_is_plain_resp():
+    commands = [("LRANGE", "ob:{7}", 0, -1), ("LLEN", "ob:{12}"), ("WAIT", 1, 200)]
+    assert commands_payload(commands) == b"".join(
+        b"*%d\r\n" % len(c) + b"".join(b"$%d\r\n%s\r\n" % (len(str(a)), str(a).encode()) for a in c)
+        for c in commands
+    )
+    assert commands_payload(commands[:1]) == b"*4\r\n$6\r\nLRANGE\r\n$6\r\nob:{7}\r\n$1\r\n0\r\n$2\r\n-1\r\n"
 
 
 def test_raw_push_reports_wrong_type_and_keeps_the_connection_usable(redis_store):
