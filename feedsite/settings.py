@@ -140,6 +140,10 @@ DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env
 # bind client-side and never prepare.
 for _database in DATABASES.values():
     _database.setdefault("OPTIONS", {}).setdefault("prepare_threshold", 0)
+    # No JIT: it pays off for long analytic queries; compiling the feed's rebuild queries cost
+    # several times their run (docs/operations.md). "" sends no options (PgBouncer).
+    if _session_options := os.environ.get("DB_SESSION_OPTIONS", "-c jit=off"):
+        _database["OPTIONS"].setdefault("options", _session_options)
 DB_UNAVAILABLE_RETRY_AFTER = env_int("DB_UNAVAILABLE_RETRY_AFTER", 5)
 # Request bodies above this are a 413 (the largest valid one, a post, is far smaller).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 64 * 1024)

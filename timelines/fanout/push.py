@@ -78,7 +78,7 @@ def fanout_start(*, post_id: int) -> FanoutPlan | None:
     log["delivery"] = post.delivery
     if post.delivery == Delivery.PULL:
         key = outbox_key(post.author_id)
-        added = lists.insert(key=key, post_ids=[post_id], cap=config.timeline_length)
+        added = lists.insert(key=key, post_ids=[post_id], cap=config.timeline_length, ordered=True)
         local_cache.outboxes.invalidate(key)  # this process's readers see the post at once
         if added is None:
             # A cold outbox is built here, once, rather than by the first of the author's

@@ -10,6 +10,7 @@ alone, with the same posts and cursors (``degraded``).
 from __future__ import annotations
 
 import bisect
+import collections
 import functools
 import heapq
 import logging
@@ -92,7 +93,8 @@ def feed_page(
     config = FeedConfig.cached()
     seen = reader_seen(viewer=viewer, config=config)
     pull_ids = visibility.pull_author_ids(viewer=viewer)
-    sources = _read_sources(viewer=viewer, pull_author_ids=pull_ids, config=config)
+    depth = None if before_id is not None else outbox_depth(limit)
+    sources = _read_sources(viewer=viewer, pull_author_ids=pull_ids, config=config, depth=depth)
     if seen:
         ttl_ms = timeline_ttl_ms(config, last_read=viewer.last_feed_read_at)
         store.get_store().touch(key=timeline_key(viewer.id), ttl_ms=ttl_ms)
@@ -130,24 +132,38 @@ def feed_page(
     return FeedPage(posts=posts[:limit], next_before=next_before)
 
 
-def _read_sources(*, viewer: Account, pull_author_ids: Sequence[int], config: FeedConfig) -> list[CachedList]:
+def outbox_depth(limit: int) -> int:
+    """How many of each outbox's newest ids a first page reads: what its first batch of
+    candidates can take, twice over, so posts filtered out rarely send it to PostgreSQL."""
+    want = limit + 1
+    return 2 * (want + max(4, want // 4))
+
+
+def _read_sources(
+    *, viewer: Account, pull_author_ids: Sequence[int], config: FeedConfig, depth: int | None = None
+) -> list[CachedList]:
     """The viewer's timeline and the outboxes they pull, in that order: outboxes from this
     process's short-lived copy when it has them, the rest in one Redis round trip, and any
-    missing list rebuilt (once, however many readers want it at the same moment)."""
+    missing list rebuilt (once, however many readers want it at the same moment). ``depth``:
+    outboxes may be read down to their newest ``depth`` ids only (a first page; the merge's
+    horizon then stops at the highest such head), instead of whole (a page below a cursor)."""
     keys = [timeline_key(viewer.id)] + [outbox_key(a) for a in pull_author_ids]
     sources: list[CachedList | None] = [None] * len(keys)
     wanted = [0]
     for index in range(1, len(keys)):
         local = local_cache.outboxes.get(keys[index], ttl_ms=config.outbox_cache_ms)
-        if local is None:
+        if local is None or (local.truncated and (depth is None or len(local.ids) < depth)):
             wanted.append(index)
         else:
             sources[index] = local
     if local_hits := len(keys) - len(wanted):  # one metric update, not one per outbox
         metrics.TIMELINE_READS.labels(kind="outbox", result="local").inc(local_hits)
-    for index, source in zip(wanted, store.get_store().read_many([keys[i] for i in wanted]), strict=True):
+    depths = [None] + [depth] * (len(wanted) - 1)
+    read = store.get_store().read_many([keys[i] for i in wanted], depths)
+    results = collections.Counter()  # one metric update per kind and result, not per outbox
+    for index, source in zip(wanted, read, strict=True):
         kind = "timeline" if index == 0 else "outbox"
-        metrics.TIMELINE_READS.labels(kind=kind, result="miss" if source is None else "hit").inc()
+        results[kind, "miss" if source is None else "hit"] += 1
         if source is None:
             if index == 0:
                 source = timeline_rebuild(
@@ -158,6 +174,8 @@ def _read_sources(*, viewer: Account, pull_author_ids: Sequence[int], config: Fe
         if index and config.outbox_cache_ms:
             local_cache.outboxes.put(keys[index], source)
         sources[index] = source
+    for (kind, result), count in results.items():
+        metrics.TIMELINE_READS.labels(kind=kind, result=result).inc(count)
     return sources  # type: ignore[return-value]  # every slot is filled above
 
 

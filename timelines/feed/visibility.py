@@ -49,15 +49,23 @@ def not_blocked_or_muted_sql(author: str) -> str:
     return _NOT_BLOCKED_OR_MUTED_SQL.format(author=author)
 
 
-# The viewer's feed from PostgreSQL alone, newest first, as one backward walk of the posts'
-# primary key filtered by the follow graph: fast when the viewer follows many accounts
-# (matches are dense); see feed_post_ids_from_db for the other case.
-_DENSE_FEED_SQL = (
+# The viewer's feed from PostgreSQL alone, newest first: three plans, chosen per call from the
+# data (docs/architecture.md#read-path). Each answers exactly when it says it does; the caller
+# falls through to the next otherwise.
+
+# The walk: the newest posts of everyone, backwards along the primary key, filtered by the
+# follow graph. Fast when the viewer's followees wrote a large share of the recent posts.
+# ``%(scan)s`` bounds how many posts it looks at (NULL: all of them, the pure-pull walk).
+_WALK_SQL = (
     """
-SELECT p.id FROM posts_post p
+SELECT p.id FROM (
+    SELECT id, author_id, deleted_at, delivery FROM posts_post
+    WHERE (%(before)s::bigint IS NULL OR id < %(before)s::bigint)
+    ORDER BY id DESC
+    LIMIT %(scan)s
+) p
 WHERE p.deleted_at IS NULL
   AND (%(delivery)s::text IS NULL OR p.delivery = %(delivery)s::text)
-  AND (%(before)s::bigint IS NULL OR p.id < %(before)s::bigint)
   AND """
     + in_feed_sql("p.author_id")
     + """
@@ -66,12 +74,51 @@ LIMIT %(limit)s
 """
 )
 
+# Per author, bounded by a floor taken from the data: the newest ``%(sample)s`` ids of each
+# visible followee (index-only scans of post_author_newest) give a floor, the ``%(limit)s``-th
+# highest of them, below which no answer can lie (at least ``%(limit)s`` posts are at or
+# above it); then only the authors with a post at or above the floor are read, and only down
+# to it. Exact for ids at or above the floor (returned with each row); it can come up short
+# when deleted posts, the other delivery or hidden shares sat in the sample, and the caller
+# then goes on below the floor.
+_BOUNDED_PER_AUTHOR_SQL = (
+    """
+WITH a AS MATERIALIZED (
+    SELECT author_id FROM (
+        SELECT followee_id AS author_id FROM graph_follow WHERE follower_id = %(viewer)s
+        UNION ALL SELECT %(viewer)s
+    ) u
+    WHERE """
+    + not_blocked_or_muted_sql("u.author_id")
+    + """
+), sample AS MATERIALIZED (
+    SELECT a.author_id, s.id FROM a CROSS JOIN LATERAL (
+        SELECT id FROM posts_post
+        WHERE author_id = a.author_id AND (%(before)s::bigint IS NULL OR id < %(before)s::bigint)
+        ORDER BY id DESC
+        LIMIT %(sample)s
+    ) s
+), floor AS (
+    SELECT COALESCE((SELECT id FROM sample ORDER BY id DESC OFFSET %(limit)s - 1 LIMIT 1), 0) AS id
+)
+SELECT p.id, floor.id
+FROM floor
+CROSS JOIN (SELECT DISTINCT author_id FROM sample, floor WHERE sample.id >= floor.id) n
+CROSS JOIN LATERAL (
+    SELECT id FROM posts_post
+    WHERE author_id = n.author_id AND id >= floor.id AND deleted_at IS NULL
+      AND (%(delivery)s::text IS NULL OR delivery = %(delivery)s::text)
+      AND (%(before)s::bigint IS NULL OR id < %(before)s::bigint)
+    ORDER BY id DESC
+    LIMIT %(limit)s
+) p
+ORDER BY p.id DESC
+LIMIT %(limit)s
+"""
+)
 
-# Up to this many followees, a feed is read from PostgreSQL author by author (a short index
-# scan each on post_author_newest, then a merge): cost bounded by what the viewer follows.
-# Beyond it, matches are dense enough that walking all posts newest-first finds them sooner.
-PER_AUTHOR_SCAN_MAX_FOLLOWEES = 1_000
-
+# Per author, unbounded: each followee's newest ``%(limit)s`` posts, merged. Cost bounded by
+# what the viewer follows, never by the size of the posts table; the last resort.
 _PER_AUTHOR_FEED_SQL = (
     """
 SELECT p.id
@@ -95,6 +142,23 @@ LIMIT %(limit)s
 """
 )
 
+# The bounded walk looks at up to this many posts per account the viewer reads (followees and
+# themselves): a post walked past costs a fraction of an author's pass (measured: see
+# docs/performance.md), so a walk that comes up short costs at most about as much again. It is
+# tried only when it could succeed with followees writing half the posts it looks at.
+WALK_SCAN_PER_AUTHOR = 4
+# The per-author pass samples this many times ``limit`` ids in all (at least one per author):
+# enough that the floor is rarely far below the answer's lowest id.
+SAMPLE_FACTOR = 2
+# Bounded per-author passes before the unbounded one takes the rest.
+BOUNDED_PASSES = 3
+
+
+def _ids(sql: str, params: dict) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
 
 def feed_post_ids_from_db(
     *,
@@ -106,21 +170,41 @@ def feed_post_ids_from_db(
     per_author: bool | None = None,
 ) -> list[int]:
     """Ids of the viewer's feed computed from PostgreSQL alone, newest first: rebuilds and
-    scrolling past the cached window. Picks the plan whose cost does not grow with the size
-    of the posts table for viewers who follow quiet accounts (the pure-pull trap). Pass the
-    viewer's ``following_count`` when you have it, to save looking it up. ``per_author``
-    forces a plan (True: per author, False: the backward walk); None chooses."""
-    if per_author is None and following_count is None:
+    scrolling past the cached window. The plan is chosen from the data (see the SQL above and
+    docs/architecture.md#read-path), so its cost grows with neither the size of the posts
+    table nor the number of followees' old posts. Pass the viewer's ``following_count`` when
+    you have it, to save looking it up (it only sizes the plans). ``per_author`` forces one of
+    the plain plans (True: per author, unbounded; False: the unbounded walk), for baselines."""
+    params = {"viewer": viewer_id, "limit": limit, "before": before_id, "delivery": delivery}
+    if per_author is not None:
+        sql = _PER_AUTHOR_FEED_SQL if per_author else _WALK_SQL
+        return [row[0] for row in _ids(sql, {**params, "scan": None})]
+    if limit <= 0:
+        return []
+    if following_count is None:
         following_count = (
             Account.objects.filter(id=viewer_id).values_list("following_count", flat=True).first() or 0
         )
-    if per_author is None:
-        per_author = following_count <= PER_AUTHOR_SCAN_MAX_FOLLOWEES
-    sql = _PER_AUTHOR_FEED_SQL if per_author else _DENSE_FEED_SQL
-    params = {"viewer": viewer_id, "limit": limit, "before": before_id, "delivery": delivery}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+    authors = following_count + 1
+    scan = WALK_SCAN_PER_AUTHOR * authors
+    if scan >= 2 * limit:
+        ids = [row[0] for row in _ids(_WALK_SQL, {**params, "scan": scan})]
+        if len(ids) == limit:
+            return ids
+    ids = []
+    for _ in range(BOUNDED_PASSES):
+        want = limit - len(ids)
+        sample = min(want, -(-SAMPLE_FACTOR * want // authors))
+        rows = _ids(_BOUNDED_PER_AUTHOR_SQL, {**params, "limit": want, "sample": sample})
+        ids.extend(row[0] for row in rows)
+        floor = rows[0][1] if rows else None
+        if len(ids) == limit or floor == 0:
+            return ids  # full, or the floor was no floor: nothing older is left
+        if floor is None:
+            break  # nothing at or above an unknown floor: read on from where we are
+        params["before"] = floor
+    rows = _ids(_PER_AUTHOR_FEED_SQL, {**params, "limit": limit - len(ids)})
+    return ids + [row[0] for row in rows]
 
 
 def author_post_ids(*, author_id: int, delivery: str, limit: int, include_deleted: bool = False) -> list[int]:

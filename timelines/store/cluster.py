@@ -62,7 +62,7 @@ class ClusterTimelineStore(TimelineStore):
         (``replay``). Lists past their cap plus slack are trimmed as on a single Redis."""
         if not keys:
             return 0
-        insert_args = (cap, trim_slack(cap), 0, post_id)
+        insert_args = (cap, trim_slack(cap), 0, 0, post_id)
         if replay:
             results = self._scripts_per_node(self._insert, [(key, insert_args) for key in keys])
             return sum(added or 0 for added in results)
@@ -160,11 +160,22 @@ class ClusterTimelineStore(TimelineStore):
                 node_client.connection_pool.release(connection)
         return outcomes
 
-    def insert(self, *, key: str, post_ids: Iterable[int], cap: int, boundary: int = 0) -> int | None:
+    def _read_commands(self, commands: Sequence[tuple]) -> list:
+        """Replies of read-only commands, each routed to its key's node by the cluster
+        pipeline (one round trip per node)."""
+        with self.client.pipeline(transaction=False) as pipe:
+            for command in commands:
+                pipe.execute_command(*command)
+            return pipe.execute()
+
+    def insert(
+        self, *, key: str, post_ids: Iterable[int], cap: int, boundary: int = 0, ordered: bool = False
+    ) -> int | None:
         ids = list(post_ids)
         if not ids:
             return 0
-        return self._scripts_per_node(self._insert, [(key, (cap, trim_slack(cap), boundary, *ids))])[0]
+        args = (cap, trim_slack(cap), boundary, int(ordered), *ids)
+        return self._scripts_per_node(self._insert, [(key, args)])[0]
 
     def _scripts_per_node(self, script, calls: Sequence[tuple[str, tuple]]) -> list[int | None]:
         """Run ``script`` once per (key, args), one pipelined round trip per master.

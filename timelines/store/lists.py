@@ -40,6 +40,8 @@ class CachedList:
 
     ids: list[int]
     complete: bool
+    # Only the list's head was read (read_many's ``depths``): exact down to its last id.
+    truncated: bool = False
 
     @property
     def horizon(self) -> int:
@@ -64,3 +66,20 @@ def parse_list(raw: list[bytes]) -> CachedList | None:
     floor = 1 if tail == COMPLETE else tail
     ids = sorted({post_id for post_id in values if post_id >= floor}, reverse=True)
     return CachedList(ids=ids, complete=tail == COMPLETE)
+
+
+def parse_head(raw: list[bytes], *, length: int, tail: bytes | None) -> CachedList | None:
+    """The head of a list (``LRANGE 0 depth-1``, with its ``LLEN`` and tail) as a
+    ``CachedList`` exact down to its last id, or the whole list when the head is all of it.
+    Only a list that scripts alone write (an outbox) is sorted, so only its head can be read
+    alone: a head out of order, or holding no id above a trimmed list's horizon, is None
+    (the caller reads the whole list)."""
+    if length <= len(raw):
+        return parse_list(raw)
+    if tail is None or int(tail) == BUILDING:
+        return None
+    floor = max(int(tail), 1)
+    ids = [post_id for post_id in map(int, raw) if post_id >= floor]
+    if not ids or not all(map(operator.gt, ids, itertools.islice(ids, 1, None))):
+        return None
+    return CachedList(ids=ids, complete=False, truncated=True)

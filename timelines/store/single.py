@@ -20,6 +20,7 @@ from timelines.store.lists import (
     CLAIM_TTL_MS,
     CachedList,
     ListState,
+    parse_head,
     parse_list,
     trim_slack,
 )
@@ -55,7 +56,7 @@ class TimelineStore:
         if not keys:
             return 0
         if replay:
-            sha, args = self._insert.sha, (cap, trim_slack(cap), 0, post_id)
+            sha, args = self._insert.sha, (cap, trim_slack(cap), 0, 0, post_id)
 
             def queue_inserts(pipe: redis.client.Pipeline) -> None:
                 for key in keys:
@@ -85,12 +86,16 @@ class TimelineStore:
         was claimed before, i.e. this run is a replay and must deduplicate."""
         return bool(self.client.set(key, 1, nx=True, px=ttl_ms))
 
-    def insert(self, *, key: str, post_ids: Iterable[int], cap: int, boundary: int = 0) -> int | None:
-        """Insert ids into one list; the number added, or None if the list does not exist."""
+    def insert(
+        self, *, key: str, post_ids: Iterable[int], cap: int, boundary: int = 0, ordered: bool = False
+    ) -> int | None:
+        """Insert ids into one list; the number added, or None if the list does not exist.
+        ``ordered`` keeps the list sorted (an outbox: see ``read_many``'s ``depths``); other
+        lists take a late id at the head, as fan-out's LPUSHX does."""
         ids = list(post_ids)
         if not ids:
             return 0
-        added = self._insert(keys=[key], args=[cap, trim_slack(cap), boundary, *ids])
+        added = self._insert(keys=[key], args=[cap, trim_slack(cap), boundary, int(ordered), *ids])
         return None if added is None else int(added)
 
     def remove(self, *, key: str, post_ids: Iterable[int]) -> int:
@@ -128,17 +133,44 @@ class TimelineStore:
             return ListState.MISSING
         return ListState.BUILDING if int(tail) == BUILDING else ListState.BUILT
 
-    def read_many(self, keys: Sequence[str]) -> list[CachedList | None]:
-        """Read whole lists in one round trip; None for a missing or still-building list."""
+    def read_many(
+        self, keys: Sequence[str], depths: Sequence[int | None] | None = None
+    ) -> list[CachedList | None]:
+        """Read lists in one round trip; None for a missing or still-building list. With
+        ``depths``, a key whose depth is not None has only its newest ``depth`` ids read (see
+        lists.parse_head: sorted lists only, i.e. outboxes); a head that cannot stand alone
+        is read whole in a second round trip."""
         if not keys:
             return []
-        if len(keys) == 1:  # most feed reads (outboxes come from the local copy): no pipeline
+        depths = depths or [None] * len(keys)
+        if len(keys) == 1 and depths[0] is None:  # most feed reads (outboxes come from the local copy)
             return [parse_list(self.client.lrange(keys[0], 0, -1))]
-        with self.client.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.lrange(key, 0, -1)
-            raw_lists = pipe.execute()
-        return [parse_list(raw) for raw in raw_lists]
+        commands = []
+        for key, depth in zip(keys, depths, strict=True):
+            if depth is None:
+                commands.append(("LRANGE", key, 0, -1))
+            else:
+                commands += [("LRANGE", key, 0, depth - 1), ("LLEN", key), ("LINDEX", key, -1)]
+        replies = iter(self._read_commands(commands))
+        lists, again = [], []
+        for index, depth in enumerate(depths):
+            raw = next(replies)
+            if depth is None:
+                lists.append(parse_list(raw))
+                continue
+            length = next(replies)
+            lists.append(parse_head(raw, length=length, tail=next(replies)))
+            if lists[-1] is None and length > depth:
+                again.append(index)  # building, or a head that cannot stand alone
+        for index, source in zip(again, self.read_many([keys[i] for i in again]), strict=True):
+            lists[index] = source
+        return lists
+
+    def _read_commands(self, commands: Sequence[tuple]) -> list:
+        """Replies of read-only commands, sent in one round trip. Packed by hand and parsed
+        in bulk (wire.py): for a page merging a hundred outboxes, redis-py's pipeline spent
+        more on packing and parsing than Redis on answering (measured: docs/performance.md)."""
+        return wire.round_trip(self.client, wire.commands_payload(commands), len(commands))
 
     def read(self, key: str) -> CachedList | None:
         return self.read_many([key])[0]

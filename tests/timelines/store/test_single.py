@@ -15,7 +15,7 @@ from timelines.store import (
     CachedList,
     trim_slack,
 )
-from timelines.store.wire import lpushx_payload
+from timelines.store.wire import commands_payload, lpushx_payload
 
 pytestmark = pytest.mark.also_cluster
 
@@ -158,6 +158,15 @@ def test_lpushx_payload_is_plain_resp():
     )
 
 
+def test_commands_payload_is_plain_resp():
+    commands = [("LRANGE", "ob:{7}", 0, -1), ("LLEN", "ob:{12}"), ("WAIT", 1, 200)]
+    assert commands_payload(commands) == b"".join(
+        b"*%d\r\n" % len(c) + b"".join(b"$%d\r\n%s\r\n" % (len(str(a)), str(a).encode()) for a in c)
+        for c in commands
+    )
+    assert commands_payload(commands[:1]) == b"*4\r\n$6\r\nLRANGE\r\n$6\r\nob:{7}\r\n$1\r\n0\r\n$2\r\n-1\r\n"
+
+
 def test_raw_push_reports_wrong_type_and_keeps_the_connection_usable(redis_store):
     built(redis_store, [1])
     redis_store.client.set("tl:{2}", "not a list")
@@ -221,3 +230,46 @@ def test_large_batches_and_cap(redis_store, cap):
     ids = list(range(2500, 0, -1))
     built(redis_store, ids, complete=False, cap=cap)
     assert raw(redis_store) == ids[:cap]
+
+
+# -- outboxes: ordered inserts, heads read alone ----------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ordered_inserts_keep_a_list_sorted_and_heads_read_as_the_whole(redis_store, seed):
+    """Outbox writes (ordered=True) in any order keep the list sorted, with or without a
+    trim; so any head of it, read alone, is exact down to its last id: it is the whole list's
+    newest ids (or the whole list when the head reaches its tail)."""
+    rng = random.Random(seed)
+    cap = 15
+    built(redis_store, sorted(rng.sample(range(1, 40), 5), reverse=True), cap=cap)
+    for post_id in rng.sample(range(1, 120), 60):
+        redis_store.insert(key=KEY, post_ids=[post_id], cap=cap, ordered=True)
+        values = raw(redis_store)
+        ids = values if values[-1] != COMPLETE else values[:-1]
+        assert ids == sorted(ids, reverse=True) and len(ids) == len(set(ids))
+        whole = redis_store.read(KEY)
+        for depth in range(1, len(values) + 2):
+            head = redis_store.read_many([KEY], [depth])[0]
+            if depth >= len(values):
+                assert head == whole
+            else:
+                assert head == CachedList(ids=whole.ids[:depth], complete=False, truncated=True)
+                assert head.horizon == whole.ids[depth - 1]
+
+
+def test_a_head_that_cannot_stand_alone_is_read_whole(redis_store):
+    """Lists written out of order (a timeline, by fan-out's LPUSHX) or still being rebuilt
+    are read whole; missing lists are None; depths apply per key."""
+    other = timeline_key(2)
+    built(redis_store, [5, 3, 1])
+    assert redis_store.push(keys=[KEY], post_id=2, cap=10) == 1  # out of order, at the head
+    built(redis_store, list(range(30, 10, -1)), key=other, cap=100)
+    missing, building = timeline_key(3), timeline_key(4)
+    assert redis_store.rebuild_begin(key=building)
+    redis_store.push(keys=[building], post_id=9, cap=10)
+    got = redis_store.read_many([KEY, other, missing, building], [2, 3, 2, 1])
+    assert got[0] == CachedList(ids=[5, 3, 2, 1], complete=True)
+    assert got[1] == CachedList(ids=[30, 29, 28], complete=False, truncated=True)
+    assert got[2] is None and got[3] is None
+    assert redis_store.read_many([other, KEY], [None, 2]) == [redis_store.read(other), got[0]]
