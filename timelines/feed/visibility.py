@@ -147,6 +147,9 @@ LIMIT %(limit)s
 # docs/performance.md), so a walk that comes up short costs at most about as much again. It is
 # tried only when it could succeed with followees writing half the posts it looks at.
 WALK_SCAN_PER_AUTHOR = 4
+# A short walk walks on once if its yield says the rest fits in this many times its scan;
+# above that, per-author passes are cheaper (docs/performance.md, "Read-path changes").
+WALK_ON_BUDGET = 1
 # The per-author pass samples this many times ``limit`` ids in all (at least one per author):
 # enough that the floor is rarely far below the answer's lowest id.
 SAMPLE_FACTOR = 2
@@ -191,6 +194,15 @@ def feed_post_ids_from_db(
         ids = [row[0] for row in _ids(_WALK_SQL, {**params, "scan": scan})]
         if len(ids) == limit:
             return ids
+        # The walk's own yield is the statistic: at the density it found, the rest needs about
+        # (limit - found) / density more posts. Walk on from the last id found (nothing in
+        # feed lies between it and where the walk stopped) if that fits in WALK_ON_BUDGET
+        # times the first walk; a quiet reader's walk finds nothing and goes per author.
+        more = -(-(limit - len(ids)) * scan * 3 // (2 * len(ids))) if ids else None
+        if more is not None and more <= WALK_ON_BUDGET * scan:
+            rest = _ids(_WALK_SQL, {**params, "before": ids[-1], "limit": limit - len(ids), "scan": more})
+            if len(ids) + len(rest) == limit:
+                return ids + [row[0] for row in rest]
     ids = []
     for _ in range(BOUNDED_PASSES):
         want = limit - len(ids)

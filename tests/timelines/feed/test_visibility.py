@@ -93,15 +93,17 @@ def sparse_network():
     return viewer
 
 
-# The chosen plan's knobs (WALK_SCAN_PER_AUTHOR, SAMPLE_FACTOR, BOUNDED_PASSES), set so that
-# each of its paths answers in turn: the bounded walk, bounded per-author passes (a thin
+# The chosen plan's knobs (WALK_SCAN_PER_AUTHOR, SAMPLE_FACTOR, BOUNDED_PASSES, WALK_ON_BUDGET),
+# set so that each of its paths answers in turn: the bounded walk, a short walk that walks on
+# (its yield said the rest is near), bounded per-author passes (a thin
 # sample gives high floors and several passes), the unbounded pass after them, and alone.
 CHOSEN_PATHS = {
-    "bounded-walk": (1_000, 2, 3),
-    "bounded-per-author": (0, 2, 3),
-    "thin-sample-passes": (0, 1, 3),
-    "then-unbounded": (0, 1, 1),
-    "unbounded-only": (0, 2, 0),
+    "bounded-walk": (1_000, 2, 3, 0),
+    "walk-on": (1_000, 2, 3, 1_000),
+    "bounded-per-author": (0, 2, 3, 0),
+    "thin-sample-passes": (0, 1, 3, 0),
+    "then-unbounded": (0, 1, 1, 0),
+    "unbounded-only": (0, 2, 0, 0),
 }
 PLANS = ["walk", "per-author", *(f"chosen:{name}" for name in CHOSEN_PATHS)]
 
@@ -110,8 +112,9 @@ def use_plan(monkeypatch, plan: str) -> dict:
     """Set up ``plan``; returns the extra arguments of feed_post_ids_from_db that pick it."""
     if plan in ("walk", "per-author"):
         return {"per_author": plan == "per-author"}
-    walk, sample, passes = CHOSEN_PATHS[plan.removeprefix("chosen:")]
+    walk, sample, passes, walk_on = CHOSEN_PATHS[plan.removeprefix("chosen:")]
     monkeypatch.setattr("timelines.feed.visibility.WALK_SCAN_PER_AUTHOR", walk)
+    monkeypatch.setattr("timelines.feed.visibility.WALK_ON_BUDGET", walk_on)
     monkeypatch.setattr("timelines.feed.visibility.SAMPLE_FACTOR", sample)
     monkeypatch.setattr("timelines.feed.visibility.BOUNDED_PASSES", passes)
     return {}
@@ -174,6 +177,15 @@ def test_each_path_is_taken_in_few_queries(sparse_network, monkeypatch, plan, li
     of a cold reader usually costs one)."""
     forced = use_plan(monkeypatch, plan)
     assert statements_run(sparse_network, limit=limit, delivery=Delivery.PUSH, **forced) == path
+
+
+def test_a_short_walk_walks_on_when_its_yield_says_the_rest_is_near(sparse_network, monkeypatch):
+    """A walk that found some of the page walks on from its last id (one more statement) when
+    its yield says the rest fits in the budget; with no budget it goes per author at once."""
+    use_plan(monkeypatch, "chosen:walk-on")
+    assert statements_run(sparse_network, limit=500, delivery=Delivery.PUSH)[:2] == ["walk", "walk"]
+    use_plan(monkeypatch, "chosen:bounded-walk")
+    assert statements_run(sparse_network, limit=500, delivery=Delivery.PUSH)[:2] == ["walk", "bounded"]
 
 
 def test_a_thin_sample_goes_on_below_the_floor(sparse_network, monkeypatch):
