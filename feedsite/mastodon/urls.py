@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import re_path
 
-from feedsite.mastodon import accounts, markers, statuses, timelines
+from feedsite.mastodon import accounts, markers, search, statuses, timelines
 
 ID = r"(?P<account_id>[^/]+)"
 STATUS = r"(?P<status_id>[^/]+)"
@@ -20,6 +20,7 @@ urlpatterns = [
     both("accounts/verify_credentials", accounts.VerifyCredentialsView.as_view()),
     both("accounts/lookup", accounts.LookupView.as_view()),
     both("accounts/relationships", accounts.RelationshipsView.as_view()),
+    both("accounts/search", search.AccountSearchView.as_view()),
     both(f"accounts/{ID}", accounts.AccountView.as_view()),
     both(f"accounts/{ID}/statuses", accounts.AccountStatusesView.as_view()),
     both(f"accounts/{ID}/follow", accounts.FollowView.as_view()),

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from feedsite.mastodon.render import embedded_accounts_clear
 from graph.services import follow_create
 from tests.factories import AccountFactory, PostFactory
+from tests.support.http import gunicorn
+from tests.support.procs import suite_env
 
 LINK = re.compile(r'<([^>]+)>; rel="(next|prev)"')
 
@@ -43,3 +47,21 @@ def pair(db, run_commit_hooks):
         follow_create(follower=reader, followee=author)
         posts = [PostFactory(author=author) for _ in range(3)]
     return reader, author, posts
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup) -> Iterator[str]:
+    """For the client tests (``tests/mastodon/clients.py``): a real gunicorn (test settings,
+    eager fan-out) on this worker's test databases, one per module; each test's rows are its
+    own (the client tests are transactional: the tables are emptied after each)."""
+    env = suite_env(FEED_THROTTLES="off")
+    env["CELERY_TASK_ALWAYS_EAGER"] = "1"
+    with gunicorn(env) as base:
+        yield base
+
+
+@pytest.fixture
+def toot_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """toot keeps its apps and users in $XDG_CONFIG_HOME/toot/config.json: a temp dir."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    return tmp_path / "toot" / "config.json"

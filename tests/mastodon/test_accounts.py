@@ -57,6 +57,27 @@ def test_lookup_and_search_by_name(client_for):
     error_message(client.get("/api/v1/accounts/lookup", {"acct": "a\x00"}), 422)
 
 
+def test_v1_account_search(client_for, run_commit_hooks):
+    """Mastodon.py's ``account_search``: the v1 path, a plain list, ``following`` narrowing."""
+    me = AccountFactory(username="reader")
+    AccountFactory(username="alice")
+    alicia = AccountFactory(username="alicia")
+    with run_commit_hooks():
+        Follow.objects.create(follower=me, followee=alicia)
+    client = client_for(me)
+
+    def found(path: str) -> list[str]:
+        return [a["acct"] for a in client.get(path).json()]
+
+    assert found("/api/v1/accounts/search?q=ALI") == ["alice", "alicia"]
+    assert found("/api/v1/accounts/search/?q=@alicia") == ["alicia"]
+    assert found("/api/v1/accounts/search?q=ali&following=true") == ["alicia"]
+    assert found("/api/v1/accounts/search?q=ali&limit=1&offset=1") == ["alicia"]
+    assert client.get("/api/v1/accounts/search?q=").json() == []
+    error_message(client.get("/api/v1/accounts/search?q=ali&following=maybe"), 422)
+    error_message(client.get("/api/v1/accounts/search?q=ali&limit=x"), 422)
+
+
 def test_relations_return_relationships(client_for, run_commit_hooks):
     me, other = AccountFactory.create_batch(2)
     client = client_for(me)

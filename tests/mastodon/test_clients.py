@@ -1,85 +1,26 @@
-"""Unmodified Mastodon clients (Mastodon.py 2.3.3, toot 0.52.1: requirements-dev.txt) against
-a real gunicorn on the test databases: app registration, the password and the code flow (the
-authorize page fetched and its sign-in form submitted over HTTP, CSRF and all), scopes and
-revocation. Each flow asserts with the app's verify_credentials and a native endpoint call
-with the bearer token.
-
-The resource endpoints (verify_credentials, statuses, timelines, relationships…) join this
-file when both halves of the Mastodon API are merged; ``mastodon_login`` and
-``toot_login`` give them a signed-in client."""
+"""Unmodified Mastodon.py and toot signing in against a real gunicorn (tests/mastodon/clients.py):
+app registration, the password and the code flow, scopes and revocation, the instance. Each
+flow asserts with the app's verify_credentials and a native endpoint call with the bearer
+token. The resource endpoints are driven in ``test_clients_mastodonpy.py`` and
+``test_clients_toot.py``."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-import requests
 from mastodon import Mastodon
 from mastodon.errors import MastodonIllegalArgumentError, MastodonUnauthorizedError
-from toot import App, api, auth
 
 from tests.factories import PASSWORD, AccountFactory
-from tests.support.http import gunicorn
-from tests.support.procs import suite_env
+from tests.mastodon.clients import (
+    CLIENT_MARKS,
+    SCOPES,
+    authorize_code,
+    mastodon_app,
+    mastodon_login,
+    native_post,
+)
 
-pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
-
-SCOPES = ["read", "write", "follow", "push"]
-
-
-@pytest.fixture(scope="module")
-def server(django_db_setup) -> Iterator[str]:
-    """A real gunicorn (test settings, eager fan-out) on this worker's test databases, one for
-    the module: each test's rows are its own (transactional tests empty the tables after)."""
-    env = suite_env(FEED_THROTTLES="off")
-    env["CELERY_TASK_ALWAYS_EAGER"] = "1"
-    with gunicorn(env) as base:
-        yield base
-
-
-@pytest.fixture
-def toot_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """toot keeps its apps and users in $XDG_CONFIG_HOME/toot/config.json: a temp dir."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
-    return tmp_path / "toot" / "config.json"
-
-
-def mastodon_app(server: str, scopes: list[str] = SCOPES) -> Mastodon:
-    client_id, client_secret = Mastodon.create_app("feedsite tests", scopes=scopes, api_base_url=server)
-    return Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=server)
-
-
-def mastodon_login(server: str, account, scopes: list[str] = SCOPES) -> Mastodon:
-    """Mastodon.py signed in as ``account`` with the password grant."""
-    client = mastodon_app(server, scopes)
-    client.log_in(account.username, PASSWORD, scopes=scopes)
-    return client
-
-
-def authorize_code(url: str, login: str, password: str = PASSWORD) -> str:
-    """What a person does in a browser: open the authorize page, sign in and approve; the code
-    the out-of-band page shows."""
-    session = requests.Session()
-    page = session.get(url, timeout=15)
-    assert page.status_code == 200, page.text[:500]
-    form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
-    assert form["csrfmiddlewaretoken"] and session.cookies.get("csrftoken")
-    action = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1)
-    answer = session.post(
-        url.split("/oauth/")[0] + action,
-        data={**form, "username": login, "password": password, "allow": "1"},
-        timeout=15,
-    )
-    assert answer.status_code == 200, answer.text[:500]
-    return re.search(r'<input class="oauth-code" readonly value="([^"]+)"', answer.text).group(1)
-
-
-def native_post(server: str, token: str, body: str) -> requests.Response:
-    return requests.post(
-        f"{server}/api/posts/", json={"body": body}, headers={"Authorization": f"Bearer {token}"}, timeout=15
-    )
+pytestmark = CLIENT_MARKS
 
 
 def test_mastodon_py_password_login(server):
@@ -97,8 +38,8 @@ def test_mastodon_py_code_flow_through_the_authorize_form(server):
     code = authorize_code(client.auth_request_url(scopes=SCOPES), "code@example.org")
     token = client.log_in(code=code, scopes=SCOPES)
     assert client.app_verify_credentials()["name"] == "feedsite tests"
+    assert client.account_verify_credentials()["username"] == account.username
     assert native_post(server, token, "code flow").status_code == 201
-    assert account.username
 
 
 def test_mastodon_py_read_only_token_is_refused_a_write_and_revoked_token_is_refused(server):
@@ -113,31 +54,16 @@ def test_mastodon_py_read_only_token_is_refused_a_write_and_revoked_token_is_ref
     gone = Mastodon(access_token=token, api_base_url=server)
     with pytest.raises(MastodonUnauthorizedError, match="The access token is invalid"):
         gone.app_verify_credentials()
+    with pytest.raises(MastodonUnauthorizedError, match="The access token is invalid"):
+        gone.account_verify_credentials()
 
 
-def toot_login(server: str, login: str, password: str = PASSWORD) -> tuple[App, str]:
-    """toot's ``login_cli`` up to its verify_credentials call: find the instance, register the
-    app (saved in toot's config), the password grant with the login name toot calls email."""
-    app = auth.get_or_create_app(server)
-    return app, api.login(app, login, password)["access_token"]
-
-
-def test_toot_login_cli_flow(server, toot_config):
-    account = AccountFactory(email="toot@example.org")
-    app, token = toot_login(server, "toot@example.org")
-    assert toot_config.exists() and app.client_id in toot_config.read_text()
-    assert auth.get_or_create_app(server) == app  # the saved app is reused
-    verified = requests.get(
-        f"{server}/api/v1/apps/verify_credentials", headers={"Authorization": f"Bearer {token}"}, timeout=15
-    )
-    assert verified.status_code == 200 and verified.json()["name"] == "toot - a Mastodon CLI client"
-    created = native_post(server, token, "posted by toot's token")
-    assert created.status_code == 201 and created.json()["author"]["username"] == account.username
-
-
-def test_toot_browser_login_code_flow(server, toot_config):
-    account = AccountFactory()
-    app = auth.get_or_create_app(server)
-    code = authorize_code(api.get_browser_login_url(app), account.username)  # /oauth/authorize/?…
-    token = api.request_access_token(app, code)["access_token"]
-    assert native_post(server, token, "toot code flow").status_code == 201
+def test_mastodon_py_instance(server):
+    client = Mastodon(api_base_url=server)  # no token: the instance is public
+    latest = client.instance()  # v2, as the version is ≥ 4.0.0
+    assert latest["version"] == "4.3.0 (compatible; feedsite 1.0)"
+    assert latest["configuration"]["urls"]["streaming"].startswith("ws")
+    assert latest["configuration"]["statuses"]["max_characters"] == 2000
+    v1 = client.instance_v1()
+    assert v1["version"] == latest["version"] and v1["urls"]["streaming_api"].startswith("ws")
+    assert client.retrieve_mastodon_version() == "4.3.0"
