@@ -333,6 +333,9 @@ STREAM_HEARTBEAT_SECONDS = env_int("STREAM_HEARTBEAT_SECONDS", 15)
 STREAM_QUEUE_MAX = env_int("STREAM_QUEUE_MAX", 256)
 STREAM_MAX_PER_ACCOUNT = env_int("STREAM_MAX_PER_ACCOUNT", 4)
 STREAM_RETRY_MS = env_int("STREAM_RETRY_MS", 2000)
+# The Redis the stream server subscribes and sets markers on; empty: TIMELINE_REDIS_URL, where
+# the fan-out publishes (the markers share the timelines' slots).
+STREAM_REDIS_URL = os.environ.get("STREAM_REDIS_URL", "")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "feedsite API",

@@ -46,7 +46,7 @@ class HubUnavailable(Exception):
 
 class Hub:
     def __init__(self, url: str | None = None) -> None:
-        url = url or getattr(settings, "STREAM_REDIS_URL", None) or settings.TIMELINE_REDIS_URL
+        url = url or settings.STREAM_REDIS_URL or settings.TIMELINE_REDIS_URL
         # No silent reconnects: after a Redis restart the markers are gone and messages were
         # lost, so the hub must notice, close the streams (they resume) and start afresh.
         self.redis = aioredis.from_url(
