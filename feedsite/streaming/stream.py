@@ -86,8 +86,14 @@ class Stream:
         try:
             await self._send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
             self._pump = asyncio.create_task(self._write_all())
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await self._pump
+            except asyncio.CancelledError:
+                if not self.closing:
+                    raise  # the server is shutting down
+            except Exception:  # a failed load or Redis call: end this stream, it resumes
+                logger.exception("stream of %s failed", self.reader_id)
+                self.closing, self.retry = True, True
             if self.closing and not self.overflowed:
                 with contextlib.suppress(Exception):
                     tail = sse_retry(settings.STREAM_RETRY_MS) if self.retry else b""

@@ -8,12 +8,14 @@ import urllib.request
 
 import pytest
 
+from feedsite.streaming import loading
 from graph.services import block_create, follow_create, follow_delete, mute_create
 from posts.models import MEDIA_URLS_MAX
 from posts.services import post_create, post_delete
 from tests.factories import AccountFactory, token_for
 from tests.streaming.conftest import (
     READ_TIMEOUT,
+    SseClient,
     oauth_token,
     publish,
     publish_delete,
@@ -21,7 +23,8 @@ from tests.streaming.conftest import (
     publish_post,
     publisher,
 )
-from tests.support.procs import wait_for
+from tests.support.procs import suite_env, wait_for
+from tests.support.uvicorn import uvicorn
 from timelines.keys import author_channel, reader_channel, stream_marker_key
 
 pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
@@ -237,3 +240,34 @@ def test_unreadable_messages_are_ignored(open_stream, reader_and_author):
     post = post_create(author=author, body="after garbage")
     publish_post(post=post, reader=reader)
     assert client.next_event().json()["id"] == post.id
+
+
+def test_delivery_loads_one_post_with_one_query(reader_and_author, django_assert_num_queries):
+    reader, author = reader_and_author
+    post = post_create(author=author, body="one query")
+    with django_assert_num_queries(1):
+        assert loading.native_post(reader_id=reader.id, post_id=post.id)["id"] == post.id
+    mute_create(muter=reader, muted=author)
+    with django_assert_num_queries(1):
+        assert loading.native_post(reader_id=reader.id, post_id=post.id) is None
+
+
+def test_reader_graph_is_the_feeds_authors(reader_and_author):
+    reader, author = reader_and_author
+    celebrity, blocker = AccountFactory(fanout_override="pull"), AccountFactory()
+    for followee in (celebrity, blocker):
+        follow_create(follower=reader, followee=followee)
+    block_create(blocker=blocker, blocked=reader)
+    graph = loading.reader_graph(reader_id=reader.id)
+    assert graph.authors == {reader.id, author.id, celebrity.id}
+    assert graph.pull_authors == {celebrity.id}
+
+
+def test_heartbeat_comments_keep_an_idle_stream_open(django_db_setup):
+    reader = AccountFactory()
+    with uvicorn(suite_env(STREAM_HEARTBEAT_SECONDS="1")) as base:
+        client = SseClient(base, "/api/stream/", headers={"Authorization": f"Token {token_for(reader)}"})
+        assert client.status == 200
+        assert client.response.readline() == b": heartbeat\n"
+        assert client.response.readline() == b"\n"
+        client.close()
