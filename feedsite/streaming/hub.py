@@ -19,6 +19,7 @@ from typing import Protocol
 
 import redis.asyncio as aioredis
 from django.conf import settings
+from redis.asyncio.cluster import ClusterNode
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -30,7 +31,7 @@ MARKER_TTL_SECONDS = 18 * 60
 MARKER_REFRESH_SECONDS = 6 * 60
 RECONNECT_SECONDS = 1.0
 SUBSCRIBE_TIMEOUT = 10.0
-REDIS_ERRORS = (aioredis.ConnectionError, aioredis.TimeoutError, OSError)
+REDIS_ERRORS = (aioredis.RedisError, OSError)
 
 
 class Subscriber(Protocol):
@@ -45,13 +46,21 @@ class HubUnavailable(Exception):
 
 
 class Hub:
-    def __init__(self, url: str | None = None) -> None:
-        url = url or settings.STREAM_REDIS_URL or settings.TIMELINE_REDIS_URL
+    def __init__(self) -> None:
         # No silent reconnects: after a Redis restart the markers are gone and messages were
         # lost, so the hub must notice, close the streams (they resume) and start afresh.
-        self.redis = aioredis.from_url(
-            url, decode_responses=True, health_check_interval=30, retry=Retry(NoBackoff(), 0)
-        )
+        options = {"decode_responses": True, "health_check_interval": 30, "retry": Retry(NoBackoff(), 0)}
+        nodes = settings.TIMELINE_REDIS_CLUSTER_NODES
+        if nodes and not settings.STREAM_REDIS_URL:
+            # Markers go to the slot of their reader's timeline; a PUBLISH anywhere in a
+            # cluster reaches the subscribers of every node, so any node carries the bus.
+            startup = [ClusterNode(host, int(port)) for host, _, port in (n.rpartition(":") for n in nodes)]
+            self.markers = aioredis.RedisCluster(startup_nodes=startup, decode_responses=True)
+            host, _, port = nodes[0].rpartition(":")
+            self.redis = aioredis.Redis(host=host, port=int(port), **options)
+        else:
+            url = settings.STREAM_REDIS_URL or settings.TIMELINE_REDIS_URL
+            self.redis = self.markers = aioredis.from_url(url, **options)
         self.pubsub: aioredis.client.PubSub | None = None
         self.channels: dict[str, set[Subscriber]] = defaultdict(set)
         self.readers: dict[int, set[Subscriber]] = defaultdict(set)
@@ -67,6 +76,8 @@ class Hub:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.redis.aclose()
+        if self.markers is not self.redis:
+            await self.markers.aclose()
 
     def open_count(self, reader_id: int) -> int:
         return len(self.readers.get(reader_id, ()))
@@ -79,7 +90,7 @@ class Hub:
         new.add(subscriber)
         try:
             if first:
-                await self.redis.set(stream_marker_key(subscriber.reader_id), "1", ex=MARKER_TTL_SECONDS)
+                await self.markers.set(stream_marker_key(subscriber.reader_id), "1", ex=MARKER_TTL_SECONDS)
             await self._subscribe(subscriber, channels)
         except (TimeoutError, *REDIS_ERRORS) as exc:
             await self.detach(subscriber, channels)
@@ -97,7 +108,7 @@ class Hub:
             if not local:
                 del self.readers[subscriber.reader_id]
                 with contextlib.suppress(*REDIS_ERRORS):  # else it expires
-                    await self.redis.delete(stream_marker_key(subscriber.reader_id))
+                    await self.markers.delete(stream_marker_key(subscriber.reader_id))
         await self._release(subscriber, channels)
 
     async def _subscribe(self, subscriber: Subscriber, channels: set[str]) -> None:
@@ -186,7 +197,7 @@ class Hub:
         while True:
             await asyncio.sleep(MARKER_REFRESH_SECONDS)
             try:
-                async with self.redis.pipeline(transaction=False) as pipe:
+                async with self.markers.pipeline() as pipe:
                     for reader_id in list(self.readers):
                         pipe.set(stream_marker_key(reader_id), "1", ex=MARKER_TTL_SECONDS)
                     await pipe.execute()

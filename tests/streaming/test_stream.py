@@ -7,6 +7,7 @@ import json
 import urllib.request
 
 import pytest
+import redis
 
 from feedsite.streaming import loading
 from graph.services import block_create, follow_create, follow_delete, mute_create
@@ -25,7 +26,7 @@ from tests.streaming.conftest import (
 )
 from tests.support.procs import suite_env, wait_for
 from tests.support.uvicorn import uvicorn
-from timelines.keys import author_channel, reader_channel, stream_marker_key
+from timelines.keys import author_channel, reader_channel, stream_marker_key, timeline_key
 
 pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
 
@@ -270,4 +271,25 @@ def test_heartbeat_comments_keep_an_idle_stream_open(django_db_setup):
         assert client.status == 200
         assert client.response.readline() == b": heartbeat\n"
         assert client.response.readline() == b"\n"
+        client.close()
+
+
+def test_on_a_redis_cluster_markers_live_in_the_timelines_slots(redis_cluster):
+    """Timelines on a cluster: the marker is set where the fan-out looks for it (the reader's
+    timeline slot), and a PUBLISH on any node reaches the stream."""
+    reader, author = AccountFactory(), AccountFactory()
+    follow_create(follower=reader, followee=author)
+    nodes = ",".join(redis_cluster.nodes)
+    with uvicorn(suite_env(TEST_TIMELINE_REDIS_CLUSTER_NODES=nodes)) as base:
+        client = SseClient(base, "/api/stream/", headers={"Authorization": f"Token {token_for(reader)}"})
+        assert client.status == 200
+        host, _, port = redis_cluster.nodes[0].rpartition(":")
+        with redis.RedisCluster(host=host, port=int(port)) as cluster:
+            assert cluster.exists(stream_marker_key(reader.id))
+            assert cluster.keyslot(stream_marker_key(reader.id)) == cluster.keyslot(timeline_key(reader.id))
+        post = post_create(author=author, body="across the cluster")
+        message = json.dumps({"e": "post", "post": post.id, "author": author.id})
+        # Not the node the hub subscribed on (the first).
+        redis_cluster.client(redis_cluster.ports[-1]).publish(reader_channel(reader.id), message)
+        assert client.next_event().json()["id"] == post.id
         client.close()
