@@ -31,6 +31,7 @@ MARKER_TTL_SECONDS = 18 * 60
 MARKER_REFRESH_SECONDS = 6 * 60
 RECONNECT_SECONDS = 1.0
 SUBSCRIBE_TIMEOUT = 10.0
+START_TIMEOUT = 5.0
 REDIS_ERRORS = (aioredis.RedisError, OSError)
 
 
@@ -69,7 +70,11 @@ class Hub:
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
+        """Start listening; returns once ``stream:all`` is subscribed, or after
+        START_TIMEOUT with Redis down (streams are then a 503 until it answers)."""
         self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._refresh_markers())]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.ready.wait(), START_TIMEOUT)
 
     async def stop(self) -> None:
         for task in self._tasks:
