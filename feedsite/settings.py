@@ -330,6 +330,16 @@ INSTANCE_TITLE = os.environ.get("INSTANCE_TITLE", "feedsite")
 INSTANCE_DESCRIPTION = os.environ.get("INSTANCE_DESCRIPTION", "A social news feed.")
 INSTANCE_CONTACT_EMAIL = os.environ.get("INSTANCE_CONTACT_EMAIL", "")
 STREAMING_API_URL = os.environ.get("STREAMING_API_URL", "ws://127.0.0.1:8001")
+# The stream server (feedsite/streaming, docs/operations.md#stream-server): heartbeat comment
+# period, per-connection send queue (messages; a stream that falls this far behind is closed),
+# open streams per account and process (429 past it), the retry hint sent when closing.
+STREAM_HEARTBEAT_SECONDS = env_int("STREAM_HEARTBEAT_SECONDS", 15)
+STREAM_QUEUE_MAX = env_int("STREAM_QUEUE_MAX", 256)
+STREAM_MAX_PER_ACCOUNT = env_int("STREAM_MAX_PER_ACCOUNT", 4)
+STREAM_RETRY_MS = env_int("STREAM_RETRY_MS", 2000)
+# The Redis the stream server subscribes and sets markers on; empty: TIMELINE_REDIS_URL, where
+# the fan-out publishes (the markers share the timelines' slots).
+STREAM_REDIS_URL = os.environ.get("STREAM_REDIS_URL", "")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "feedsite API",

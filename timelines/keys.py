@@ -53,3 +53,24 @@ def explain_key(viewer_id: int, session: str) -> str:
 
 # Per-minute fan-out counters (timelines/monitoring.py), formatted with the minute number.
 STATS_KEY = "feedsite:fanout:minute:{}"
+
+
+# Live feed (docs/architecture.md#live-feed): the stream process's marker and the pub/sub
+# channels the publishers (timelines/streams.py) and the stream server (feedsite/streaming) share.
+def stream_marker_key(user_id: int) -> str:
+    """Marks "this reader has an open stream": same hash tag as ``tl:{uid}`` (one slot)."""
+    return f"st:{{{user_id}}}"
+
+
+def reader_channel(user_id: int) -> str:
+    """Pushed posts, graph changes and notifications for one reader."""
+    return f"stream:{{{user_id}}}"
+
+
+def author_channel(author_id: int) -> str:
+    """A pull-mode author's posts: one PUBLISH per post, whatever the audience."""
+    return f"stream:author:{{{author_id}}}"
+
+
+# Rare events every stream process needs (deletions by any author).
+STREAM_EVENTS_CHANNEL = "stream:all"

@@ -4,6 +4,7 @@
 - ``redis``: a private redis-server; ``cluster``: a throwaway Redis Cluster
 - ``postgres``: a private PostgreSQL cluster, database URLs, creating and recreating databases
 - ``celery``: real ``celery worker`` processes; ``http``: gunicorn and a tiny JSON client
+- ``uvicorn``: the stream server (feedsite.streaming) on a free port
 - ``stack``: everything a fault test starts, torn down by its fixture
 
 Every server listens on 127.0.0.1 on a port the kernel picked at run time: other checkouts
