@@ -35,6 +35,7 @@ def test_tokens_signed_before_the_codec_was_shared_still_work():
         cursor_payload_encode(scope="feed.ranked", payload={"s": "x"}),  # signed, but not ours
         "x" * (MAX_LENGTH + 1),
     ],
+    ids=["tampered", "chronological", "not-ours", "too-long"],
 )
 def test_bad_tokens_are_a_cursor_error(token):
     with pytest.raises(ValidationError) as caught:
