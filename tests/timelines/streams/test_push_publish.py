@@ -19,6 +19,7 @@ from timelines.keys import (
     timeline_keys,
 )
 from timelines.store import ClusterTimelineStore
+from timelines.store.wire import evalsha_payload, resp
 from timelines.streams import post_message
 
 pytestmark = pytest.mark.also_cluster
@@ -136,3 +137,10 @@ def test_chunk_tasks_publish_with_the_author(listener, streaming, run_commit_hoo
         post = PostFactory(author=author)
     expected = {"e": "post", "post": post.id, "author": author.id}
     assert sorted(listener.events()) == sorted((reader_channel(f.id), expected) for f in followers)
+
+
+def test_evalsha_payload_is_plain_resp():
+    markers = stream_marker_keys([7, 12, 13, 8, 100])
+    head = ('{"e":"post","post":5,"author":7}', READER_CHANNEL_PREFIX, "0")
+    assert evalsha_payload("f" * 40, head, markers) == resp("EVALSHA", "f" * 40, 0, *head, *markers)
+    assert evalsha_payload("f" * 40, head, []) == resp("EVALSHA", "f" * 40, 0, *head)
