@@ -13,7 +13,10 @@ from posts.models import Delivery
 from posts.services import post_create, post_delete
 from tests.factories import AccountFactory, PostFactory, bulk_followers
 from tests.helpers import monitored_commands
+from tests.support.procs import free_port
 from timelines.keys import STREAM_EVENTS_CHANNEL, author_channel, reader_channel
+from timelines.public import publish_notification
+from timelines.store import get_store
 
 pytestmark = [pytest.mark.django_db, pytest.mark.also_cluster]
 
@@ -111,3 +114,25 @@ def test_mute_and_unmute_tell_the_muter(run_commit_hooks, listener):
     with run_commit_hooks():
         graph.mute_delete(muter=muter, muted=muted)  # not following: no backfill, still an event
     assert listener.events() == [graph_event(muter)]
+
+
+def test_a_notification_goes_to_its_readers_channel(listener):
+    reader = AccountFactory()
+    publish_notification(user_id=reader.id, notification_id=77)
+    assert listener.events() == [(reader_channel(reader.id), {"e": "notification", "id": 77})]
+
+
+def test_redis_down_loses_the_event_not_the_write(redis_store, timeline_backend, settings, run_commit_hooks):
+    """A publish that cannot reach Redis is logged; the delete it announces stands."""
+    if timeline_backend == "cluster":
+        pytest.skip("one unreachable Redis is enough")
+    post = PostFactory()
+    settings.TIMELINE_REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    get_store.cache_clear()
+    try:
+        with run_commit_hooks():
+            post_delete(post=post, actor=post.author)
+    finally:
+        get_store.cache_clear()
+    post.refresh_from_db()
+    assert post.deleted_at is not None
