@@ -326,6 +326,10 @@ INSTANCE_TITLE = os.environ.get("INSTANCE_TITLE", "feedsite")
 INSTANCE_DESCRIPTION = os.environ.get("INSTANCE_DESCRIPTION", "A social news feed.")
 INSTANCE_CONTACT_EMAIL = os.environ.get("INSTANCE_CONTACT_EMAIL", "")
 STREAMING_API_URL = os.environ.get("STREAMING_API_URL", "ws://127.0.0.1:8001")
+# Pushed posts reach open streams only with this on: the publish rides in each fan-out batch's
+# round trip but still costs fan-out throughput (docs/performance.md, "Live feed"), so it stays
+# off by default until the cheaper design lands. make run turns it on.
+STREAM_PUBLISH_PUSHED = env_bool("STREAM_PUBLISH_PUSHED", False)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "feedsite API",

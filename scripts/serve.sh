@@ -10,6 +10,8 @@ PORT="${PORT:-8000}"
 STREAM_PORT="${STREAM_PORT:-8001}"
 # The instance document advertises the stream server (feedsite/instance.py).
 export STREAMING_API_URL="${STREAMING_API_URL:-ws://$HOST:$STREAM_PORT}"
+# The demo streams pushed posts too (off by default in settings: its cost, docs/performance.md).
+export STREAM_PUBLISH_PUSHED="${STREAM_PUBLISH_PUSHED:-1}"
 
 # Prometheus multiprocess mode: every gunicorn and Celery worker process writes its metrics
 # here and GET /metrics adds them up. Emptied at each start (stale files would add up too).

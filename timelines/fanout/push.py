@@ -16,6 +16,8 @@ import logging
 import time
 from collections.abc import Sequence
 
+from django.conf import settings
+
 from feedsite import metrics
 from posts.models import Delivery, Post
 from timelines import local_cache, store
@@ -119,7 +121,8 @@ def fanout_start(*, post_id: int) -> FanoutPlan | None:
     replay = not lists.claim(key=fanout_claim_key(post_id=post_id))
     own = lists.insert(key=timeline_key(post.author_id), post_ids=[post_id], cap=config.timeline_length)
     metrics.TIMELINE_WRITES.labels(kind="own").inc(own or 0)
-    publish_post_to_readers(post_id=post_id, author_id=post.author_id, user_ids=[post.author_id])
+    if settings.STREAM_PUBLISH_PUSHED:
+        publish_post_to_readers(post_id=post_id, author_id=post.author_id, user_ids=[post.author_id])
     batches = follower_id_batches(author_id=post.author_id, batch_size=config.fanout_chunk_size)
     queue = fanout_queue(delivery=post.delivery, audience=post.author.followers_count)
     logger.info("fanout %s: push to followers of %s", post_id, post.author_id, extra=log)
@@ -184,7 +187,8 @@ def _push_logged(
         cap=cap,
         replay=replay,
         markers=stream_marker_keys(user_ids),
-        message=post_message(post_id=post_id, author_id=author_id),
+        # Off by default until the publish costs fan-out nothing (docs/architecture.md#publishing).
+        message=post_message(post_id=post_id, author_id=author_id) if settings.STREAM_PUBLISH_PUSHED else "",
     )
     metrics.TIMELINE_WRITES.labels(kind="fanout").inc(written)
     metrics.FANOUT_CHUNKS.inc()

@@ -68,3 +68,9 @@ def streaming(redis_store: TimelineStore):
             redis_store.client.set(stream_marker_key(user_id), 1, px=60_000)
 
     return mark
+
+
+@pytest.fixture(autouse=True)
+def publish_pushed(settings) -> None:
+    """These tests are about the publish: turn on what production leaves off by default."""
+    settings.STREAM_PUBLISH_PUSHED = True
