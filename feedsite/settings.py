@@ -340,6 +340,10 @@ STREAM_RETRY_MS = env_int("STREAM_RETRY_MS", 2000)
 # The Redis the stream server subscribes and sets markers on; empty: TIMELINE_REDIS_URL, where
 # the fan-out publishes (the markers share the timelines' slots).
 STREAM_REDIS_URL = os.environ.get("STREAM_REDIS_URL", "")
+# Pushed posts reach open streams only with this on: the publish rides in each fan-out batch's
+# round trip but still costs fan-out throughput (docs/performance.md, "Live feed"), so it stays
+# off by default until the cheaper design lands. make run turns it on.
+STREAM_PUBLISH_PUSHED = env_bool("STREAM_PUBLISH_PUSHED", False)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "feedsite API",

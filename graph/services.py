@@ -10,7 +10,7 @@ from django.db.models import F
 from rest_framework.authtoken.models import Token
 
 from graph.models import Account, Block, Follow, Mute
-from timelines.public import timeline_author_added, timeline_author_removed
+from timelines.public import stream_graph_changed, timeline_author_added, timeline_author_removed
 
 USERNAME_TAKEN = "A user with that username already exists."
 
@@ -82,12 +82,16 @@ def block_create(*, blocker: Account, blocked: Account) -> bool:
         _, created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
         follow_delete(follower=blocker, followee=blocked)
         follow_delete(follower=blocked, followee=blocker)
+    if created:
+        stream_graph_changed(user_ids=[blocker.pk, blocked.pk])
     return created
 
 
 def block_delete(*, blocker: Account, blocked: Account) -> bool:
     # Follows ended by the block stay ended, so there is nothing to restore in timelines.
     deleted, _ = Block.objects.filter(blocker=blocker, blocked=blocked).delete()
+    if deleted:
+        stream_graph_changed(user_ids=[blocker.pk, blocked.pk])
     return bool(deleted)
 
 
@@ -106,6 +110,8 @@ def mute_delete(*, muter: Account, muted: Account) -> bool:
         deleted, _ = Mute.objects.filter(muter=muter, muted=muted).delete()
     if deleted and Follow.objects.filter(follower=muter, followee=muted).exists():
         timeline_author_added(user_id=muter.pk, author_id=muted.pk)
+    elif deleted:
+        stream_graph_changed(user_ids=[muter.pk])
     return bool(deleted)
 
 

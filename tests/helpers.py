@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
+import redis
+from django.conf import settings
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -82,3 +85,32 @@ def feed_ids_while(client: APIClient, url: str, step: Callable[[], bool]) -> lis
         stop.set()
         thread.join(30)
     return seen
+
+
+@contextlib.contextmanager
+def monitored_commands(store: TimelineStore) -> Iterator[list[str]]:
+    """What the (single) timeline Redis receives from this test's database while the block
+    runs, as MONITOR prints it (scripts' own commands included); filled in on exit."""
+    db = store.client.connection_pool.connection_kwargs.get("db", 0)
+    monitor_client = redis.Redis.from_url(settings.TIMELINE_REDIS_URL, socket_timeout=30)
+    seen: list[str] = []
+    started = threading.Event()
+
+    def record() -> None:
+        with monitor_client.monitor() as monitor:
+            started.set()
+            for event in monitor.listen():
+                if "stop-monitor" in event["command"]:
+                    return
+                if event.get("db") == db and not event["command"].startswith(("SCRIPT", "PING", "CLIENT")):
+                    seen.append(event["command"])
+
+    thread = threading.Thread(target=record, daemon=True)
+    thread.start()
+    started.wait(5)
+    try:
+        yield seen
+    finally:
+        store.client.execute_command("PING", "stop-monitor")
+        thread.join(10)
+    assert not thread.is_alive(), "MONITOR never saw the stop marker"

@@ -5,7 +5,8 @@ Only density is at stake here: visibility is decided by PostgreSQL at page load
 none of them, and one that misses a backfill is exact above its horizon
 (docs/architecture.md#timeline-store). The hooks run after the graph change commits; a Redis
 failure then must not turn a committed change into a 500, so the timeline is marked stale in
-the ledger instead, and rebuilt once Redis is back.
+the ledger instead, and rebuilt once Redis is back. Each hook also tells the reader's open
+streams, after commit, that their graph changed (docs/architecture.md#publishing).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from timelines.fanout.ledger import timeline_mark_stale
 from timelines.feed import visibility
 from timelines.keys import timeline_key
 from timelines.models import FeedConfig
+from timelines.streams import publish_graph_change
 
 
 def timeline_backfill_author(*, user_id: int, author_id: int) -> int:
@@ -61,11 +63,23 @@ def timeline_author_removed(*, user_id: int, author_id: int) -> None:
     _after_commit(timeline_remove_author, user_id=user_id, author_id=author_id)
 
 
+def stream_graph_changed(*, user_ids: list[int]) -> None:
+    """Hook for a block, an unblock or an unmute, which need no timeline change of their own
+    (or not for every party): tell each reader's open streams once the change commits."""
+
+    def run() -> None:
+        for user_id in user_ids:
+            publish_graph_change(user_id=user_id)
+
+    transaction.on_commit(run, robust=True)
+
+
 def _after_commit(func, *, user_id: int, **kwargs) -> None:
     def run() -> None:
         try:
             func(user_id=user_id, **kwargs)
         except store.REDIS_UNAVAILABLE:
             timeline_mark_stale(user_id=user_id)
+        publish_graph_change(user_id=user_id)
 
     transaction.on_commit(run, robust=True)

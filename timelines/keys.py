@@ -1,6 +1,6 @@
 """Every Redis key name feedsite writes, in one place.
 
-Timeline-store keys (``tl:``, ``ob:``, ``fo:``, ``rk:``, ``rkx:``) carry a Redis Cluster hash
+Timeline-store keys (``tl:``, ``ob:``, ``fo:``, ``rk:``, ``rkx:``, ``st:``) carry a Redis Cluster hash
 tag (``{42}``) so every command and script touches one slot: see
 docs/architecture.md#timeline-store. The fan-out statistics hash lives on ``REDIS_URL`` (the
 broker's Redis), not in the timeline store.
@@ -51,26 +51,36 @@ def explain_key(viewer_id: int, session: str) -> str:
     return f"rkx:{{{viewer_id}}}:{session}"
 
 
-# Per-minute fan-out counters (timelines/monitoring.py), formatted with the minute number.
-STATS_KEY = "feedsite:fanout:minute:{}"
-
-
-# Live feed (docs/architecture.md#live-feed): the stream process's marker and the pub/sub
-# channels the publishers (timelines/streams.py) and the stream server (feedsite/streaming) share.
 def stream_marker_key(user_id: int) -> str:
-    """Marks "this reader has an open stream": same hash tag as ``tl:{uid}`` (one slot)."""
+    """ "This reader has an open stream": set and refreshed by the stream process, in the slot
+    of the reader's timeline so the fan-out push checks it where it writes
+    (docs/architecture.md#live-feed)."""
     return f"st:{{{user_id}}}"
 
 
+def stream_marker_keys(user_ids: Iterable[int]) -> list[str]:
+    """``stream_marker_key`` of each id (as ``timeline_keys``)."""
+    joined = "}\nst:{".join(map(str, user_ids))
+    return f"st:{{{joined}}}".split("\n") if joined else []
+
+
 def reader_channel(user_id: int) -> str:
-    """Pushed posts, graph changes and notifications for one reader."""
+    """A reader's pub/sub channel: pushed posts, graph changes, notifications."""
     return f"stream:{{{user_id}}}"
 
 
+# The prefix of ``reader_channel``: the push script names a reader's channel from the hash tag
+# of their marker key (``stream:`` + ``{42}``); tests/timelines/test_streams.py checks it.
+READER_CHANNEL_PREFIX = "stream:"
+
+
 def author_channel(author_id: int) -> str:
-    """A pull-mode author's posts: one PUBLISH per post, whatever the audience."""
+    """A pull-mode author's channel: one PUBLISH per post, whatever their audience."""
     return f"stream:author:{{{author_id}}}"
 
 
-# Rare events every stream process needs (deletions by any author).
+# Rare events every stream process needs (post deletions by any author).
 STREAM_EVENTS_CHANNEL = "stream:all"
+
+# Per-minute fan-out counters (timelines/monitoring.py), formatted with the minute number.
+STATS_KEY = "feedsite:fanout:minute:{}"

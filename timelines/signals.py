@@ -1,5 +1,6 @@
 """Posts enter fan-out here, once the transaction that created the post commits
-(docs/architecture.md#fan-out); task messages are stamped with their send time so the fan-out
+(docs/architecture.md#fan-out), and a pull-mode post is published on its author's stream
+channel then (docs/architecture.md#publishing); task messages are stamped with their send time so the fan-out
 lag can be measured."""
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from feedsite.metrics import FANOUT_TASK_WAIT
-from posts.models import Post
+from posts.models import Delivery, Post
 from timelines.fanout.enqueue import fanout_enqueue
 from timelines.monitoring import SENT_AT_HEADER
+from timelines.streams import publish_author_post
 
 logger = logging.getLogger(__name__)
 
@@ -27,10 +29,12 @@ def enqueue_fanout(
 ) -> None:
     if not created or raw:
         return
-    post_id, delivery = instance.pk, instance.delivery
+    post_id, delivery, author_id = instance.pk, instance.delivery, instance.author_id
     audience = instance.author.followers_count  # the author is loaded by posts.services
 
     def enqueue() -> None:
+        if delivery == Delivery.PULL:  # pushed posts are published by their fan-out push
+            publish_author_post(post_id=post_id, author_id=author_id)
         fanout_enqueue(post_id=post_id, delivery=delivery, audience=audience)
 
     # on_commit: a worker must never see a post id before the row is visible, and a rolled

@@ -61,11 +61,14 @@ def fanout_post(post_id: int) -> int:
 
 
 @shared_task(**RETRY_POLICY)
-def fanout_chunk(post_id: int, user_ids: list[int], cap: int, replay: bool = False) -> int:
-    """Push one post id into a batch of timelines; ``replay`` forces deduplication."""
+def fanout_chunk(
+    post_id: int, user_ids: list[int], cap: int, replay: bool = False, author_id: int = 0
+) -> int:
+    """Push one post id into a batch of timelines; ``replay`` forces deduplication.
+    ``author_id`` came later (messages without it load it)."""
     from timelines.fanout.push import fanout_push
 
-    return fanout_push(post_id=post_id, user_ids=user_ids, cap=cap, replay=replay)
+    return fanout_push(post_id=post_id, user_ids=user_ids, cap=cap, replay=replay, author_id=author_id)
 
 
 @shared_task(ignore_result=True)

@@ -21,9 +21,12 @@ def fanout_enqueue(*, post_id: int, delivery: str, audience: int, replay: bool =
     return queue
 
 
-def fanout_chunk_enqueue(*, post_id: int, user_ids: list[int], cap: int, replay: bool, queue: str) -> None:
+def fanout_chunk_enqueue(
+    *, post_id: int, user_ids: list[int], cap: int, replay: bool, queue: str, author_id: int = 0
+) -> None:
     """Send one chunk task (a batch of followers beyond the first). Its log representation
     names the ids instead of listing them: Celery's own repr of thousands of ids cost more
-    than encoding the message."""
-    argsrepr = f"({post_id}, <{len(user_ids)} follower ids>, {cap}, {replay})"
-    tasks.fanout_chunk.apply_async(args=[post_id, user_ids, cap, replay], queue=queue, argsrepr=argsrepr)
+    than encoding the message. ``author_id`` (for the stream event; 0: the chunk loads it)."""
+    argsrepr = f"({post_id}, <{len(user_ids)} follower ids>, {cap}, {replay}, {author_id})"
+    args = [post_id, user_ids, cap, replay, author_id]
+    tasks.fanout_chunk.apply_async(args=args, queue=queue, argsrepr=argsrepr)

@@ -34,6 +34,7 @@ class ReplicaBehind(Exception):
 @dataclass(frozen=True)
 class FanoutPlan:
     post_id: int
+    author_id: int
     cap: int
     follower_batches: Iterator[list[int]]
     queue: str  # where the chunk tasks go (fanout_queue)

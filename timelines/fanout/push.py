@@ -3,7 +3,9 @@
 ``fanout_run`` (the ``fanout_post`` task) starts the post (outbox for pull mode; the author's
 own timeline and the post's claim for push mode), sends every follower batch but the first as
 a chunk task (recorded in the ledger first), pushes the first batch itself, and only then
-marks the post done in the ledger. ``fanout_push`` delivers one batch, first or chunk alike.
+marks the post done in the ledger. ``fanout_push`` delivers one batch, first or chunk alike,
+and in the same round trip publishes the post to the batch's readers who have an open stream
+(docs/architecture.md#publishing).
 A push that may repeat earlier work is a *replay* and deduplicates; the *claims* in Redis tell
 a first run from a replay (docs/architecture.md#fan-out).
 """
@@ -13,6 +15,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+
+from django.conf import settings
 
 from feedsite import metrics
 from posts.models import Delivery, Post
@@ -28,9 +32,17 @@ from timelines.fanout.plan import (
 )
 from timelines.feed.policy import outbox_ttl_ms
 from timelines.feed.rebuild import outbox_rebuild
-from timelines.keys import chunk_digest, fanout_claim_key, outbox_key, timeline_key, timeline_keys
+from timelines.keys import (
+    chunk_digest,
+    fanout_claim_key,
+    outbox_key,
+    stream_marker_keys,
+    timeline_key,
+    timeline_keys,
+)
 from timelines.models import FeedConfig
 from timelines.monitoring import fanout_stats_record
+from timelines.streams import post_message, publish_post_to_readers
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +61,22 @@ def fanout_run(*, post_id: int) -> int:
                 continue
             ledger.fanout_chunk_sent(post_id=plan.post_id, user_ids=user_ids, queue=plan.queue)
             fanout_chunk_enqueue(
-                post_id=plan.post_id, user_ids=user_ids, cap=plan.cap, replay=plan.replay, queue=plan.queue
+                post_id=plan.post_id,
+                user_ids=user_ids,
+                cap=plan.cap,
+                replay=plan.replay,
+                queue=plan.queue,
+                author_id=plan.author_id,
             )
             chunks += 1
-        fanout_push(post_id=plan.post_id, user_ids=first or [], cap=plan.cap, replay=plan.replay, first=True)
+        fanout_push(
+            post_id=plan.post_id,
+            user_ids=first or [],
+            cap=plan.cap,
+            replay=plan.replay,
+            first=True,
+            author_id=plan.author_id,
+        )
     # Only now: if this worker dies before here, the message is redelivered (acks_late) or,
     # if the broker lost it, the post is still pending for the sweeper.
     ledger.fanout_finish(post_id=post_id)
@@ -97,16 +121,29 @@ def fanout_start(*, post_id: int) -> FanoutPlan | None:
     replay = not lists.claim(key=fanout_claim_key(post_id=post_id))
     own = lists.insert(key=timeline_key(post.author_id), post_ids=[post_id], cap=config.timeline_length)
     metrics.TIMELINE_WRITES.labels(kind="own").inc(own or 0)
+    if settings.STREAM_PUBLISH_PUSHED:
+        publish_post_to_readers(post_id=post_id, author_id=post.author_id, user_ids=[post.author_id])
     batches = follower_id_batches(author_id=post.author_id, batch_size=config.fanout_chunk_size)
     queue = fanout_queue(delivery=post.delivery, audience=post.author.followers_count)
     logger.info("fanout %s: push to followers of %s", post_id, post.author_id, extra=log)
     return FanoutPlan(
-        post_id=post_id, cap=config.timeline_length, follower_batches=batches, queue=queue, replay=replay
+        post_id=post_id,
+        author_id=post.author_id,
+        cap=config.timeline_length,
+        follower_batches=batches,
+        queue=queue,
+        replay=replay,
     )
 
 
 def fanout_push(
-    *, post_id: int, user_ids: Sequence[int], cap: int, replay: bool = False, first: bool = False
+    *,
+    post_id: int,
+    user_ids: Sequence[int],
+    cap: int,
+    replay: bool = False,
+    first: bool = False,
+    author_id: int = 0,
 ) -> int:
     """Push the post into one batch of timelines; returns how many gained it.
 
@@ -116,14 +153,19 @@ def fanout_push(
     the post in one statistics update. Any other batch is a chunk: it takes a claim of its
     own and is a replay if that claim existed (redelivered after its worker died, retried
     after a Redis error, re-sent with the same followers) or if the caller says so (a re-run
-    fan-out, the sweeper); once pushed, its ledger row is cleared."""
+    fan-out, the sweeper); once pushed, its ledger row is cleared. ``author_id``: the post's,
+    for its stream event; 0 (a chunk re-sent by the sweeper) loads it."""
     lists = store.get_store()
+    if not author_id and user_ids:
+        author_id = Post.objects.filter(id=post_id).values_list("author_id", flat=True).first() or 0
     digest = None
     if not first:
         digest = chunk_digest(user_ids)
         claimed = lists.claim(key=fanout_claim_key(post_id=post_id, digest=digest))
         replay = replay or not claimed
-    written = _push_logged(lists, post_id=post_id, user_ids=user_ids, cap=cap, replay=replay)
+    written = _push_logged(
+        lists, post_id=post_id, author_id=author_id, user_ids=user_ids, cap=cap, replay=replay
+    )
     fanout_stats_record(
         posts=1 if first else 0, chunks=1 if user_ids else 0, recipients=len(user_ids), writes=written
     )
@@ -132,12 +174,22 @@ def fanout_push(
     return written
 
 
-def _push_logged(lists, *, post_id: int, user_ids: Sequence[int], cap: int, replay: bool) -> int:
-    """The store push, with metrics and a log line."""
+def _push_logged(
+    lists, *, post_id: int, author_id: int, user_ids: Sequence[int], cap: int, replay: bool
+) -> int:
+    """The store push (and its stream publish), with metrics and a log line."""
     if not user_ids:
         return 0
     started = time.perf_counter()
-    written = lists.push(keys=timeline_keys(user_ids), post_id=post_id, cap=cap, replay=replay)
+    written = lists.push(
+        keys=timeline_keys(user_ids),
+        post_id=post_id,
+        cap=cap,
+        replay=replay,
+        markers=stream_marker_keys(user_ids),
+        # Off by default until the publish costs fan-out nothing (docs/architecture.md#publishing).
+        message=post_message(post_id=post_id, author_id=author_id) if settings.STREAM_PUBLISH_PUSHED else "",
+    )
     metrics.TIMELINE_WRITES.labels(kind="fanout").inc(written)
     metrics.FANOUT_CHUNKS.inc()
     metrics.FANOUT_RECIPIENTS.inc(len(user_ids))

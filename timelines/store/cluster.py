@@ -22,10 +22,11 @@ from redis.cluster import ClusterNode, RedisCluster
 from redis.connection import Connection
 from redis.crc import key_slot
 
+from timelines.keys import READER_CHANNEL_PREFIX
 from timelines.store.errors import CLUSTER_RETRY, ReplicaAckTimeout, is_transient
 from timelines.store.lists import trim_slack
 from timelines.store.single import TimelineStore
-from timelines.store.wire import lpushx_payload, read_replies, resp, send_packed
+from timelines.store.wire import evalsha_payload, lpushx_payload, read_replies, resp, send_packed
 
 _CLUSTER_ATTEMPTS = 4
 _CLUSTER_BACKOFF_S = 0.05
@@ -53,18 +54,32 @@ class ClusterTimelineStore(TimelineStore):
         self._owners: tuple[list[int], list[tuple[ClusterNode, int]]] = ([], [])
         self._owners_source: object = None
 
-    def push(self, *, keys: Sequence[str], post_id: int, cap: int, replay: bool = False) -> int:
+    def push(
+        self,
+        *,
+        keys: Sequence[str],
+        post_id: int,
+        cap: int,
+        replay: bool = False,
+        markers: Sequence[str] = (),
+        message: str = "",
+    ) -> int:
         """The single-Redis fan-out, per master: a first delivery sends each master its keys'
         ``LPUSHX`` as one pre-packed buffer (plus ``WAIT``), all masters before reading any,
         so a chunk costs one round trip per node. Keys whose outcome is unknown (a connection
         lost mid-batch, a failover, MOVED/ASK/TRYAGAIN) are not pushed again but go through
         the deduplicating insert script, which does survive resending; so do replays
-        (``replay``). Lists past their cap plus slack are trimmed as on a single Redis."""
+        (``replay``). Lists past their cap plus slack are trimmed as on a single Redis.
+        ``message``: published as on a single Redis, each master's share of the markers in
+        its own round trip (a PUBLISH on any node reaches every node's subscribers); a node
+        whose publish failed or was not run is published to once more afterwards."""
         if not keys:
             return 0
         insert_args = (cap, trim_slack(cap), 0, 0, post_id)
         if replay:
             results = self._scripts_per_node(self._insert, [(key, insert_args) for key in keys])
+            if message:
+                self.publish_marked(markers=markers, message=message)
             return sum(added or 0 for added in results)
         try:
             batches = self._batches_by_node(keys, range(len(keys)), {})
@@ -73,7 +88,14 @@ class ClusterTimelineStore(TimelineStore):
         lengths = [0] * len(keys)  # LPUSHX replies: a list's new length, 0 if it is missing
         unknown = [] if batches else list(range(len(keys)))
         unconfirmed = None
-        for batch, replies, ack_error in self._lpushx_batches(keys, post_id, batches):
+        unpublished = [] if batches or not message else list(range(len(keys)))
+        sent = self._lpushx_batches(keys, post_id, batches, markers=markers, message=message)
+        for batch, replies, ack_error in sent:
+            if message:
+                published = replies[-1]
+                replies = replies[:-1]
+                if not isinstance(published, int):  # NOSCRIPT, or the node failed mid-way
+                    unpublished += batch.indexes
             for index, reply in zip(batch.indexes, replies, strict=True):
                 if type(reply) is int:
                     lengths[index] = reply
@@ -93,27 +115,56 @@ class ClusterTimelineStore(TimelineStore):
         overfull = [key for key, length in zip(keys, lengths, strict=True) if length > limit]
         if overfull:
             self._scripts_per_node(self._trim, [(key, (cap,)) for key in overfull])
+        if unpublished:
+            self.publish_marked(markers=[markers[i] for i in unpublished], message=message)
         if unconfirmed is not None:
             self.client.nodes_manager.initialize()
             raise unconfirmed  # retried as a replay: the insert script deduplicates
         return len(keys) - lengths.count(0)
 
     def _lpushx_batches(
-        self, keys: Sequence[str], post_id: int, batches: list[_NodeBatch]
+        self,
+        keys: Sequence[str],
+        post_id: int,
+        batches: list[_NodeBatch],
+        *,
+        markers: Sequence[str] = (),
+        message: str = "",
     ) -> list[tuple[_NodeBatch, list, ReplicaAckTimeout | None]]:
-        """Each master's LPUSHX buffer (and WAIT) in one round trip per master, the replies
-        parsed in bulk (error replies as ``hiredis.ReplyError`` values)."""
+        """Each master's LPUSHX buffer (then, with ``message``, its markers' publish script,
+        whose reply comes last; then WAIT) in one round trip per master, the replies parsed in
+        bulk (error replies as ``hiredis.ReplyError`` values)."""
+        extra = 1 if message else 0
 
         def payload(batch: _NodeBatch) -> bytes:
             packed = lpushx_payload([keys[i] for i in batch.indexes], post_id)
+            if message:
+                head = self._publish_head(message)
+                packed += evalsha_payload(self._publish.sha, head, [markers[i] for i in batch.indexes])
             if batch.acks_wanted:
                 packed += resp("WAIT", batch.acks_wanted, self.ack_timeout_ms)
             return packed
 
         def read(batch: _NodeBatch, node_client: redis.Redis, connection: Connection) -> list:
-            return read_replies(connection, len(batch.indexes) + (1 if batch.acks_wanted else 0))
+            return read_replies(connection, len(batch.indexes) + extra + (1 if batch.acks_wanted else 0))
 
-        return self._round_trips(batches, payload=payload, read=read)
+        return self._round_trips(batches, payload=payload, read=read, extra=extra)
+
+    def publish_marked(self, *, markers: Sequence[str], message: str) -> int:
+        """Each master's markers through the publish script, one call per master (redis-py
+        loads the script where a node lost it); a failure raises and the task retries."""
+        if not markers:
+            return 0
+        sent = 0
+        for batch in self._batches_by_node(markers, range(len(markers)), {}):
+            node_client = self.client.get_redis_connection(batch.node)
+            script = node_client.register_script(self._publish.script)
+            args = [*self._publish_head(message), *(markers[i] for i in batch.indexes)]
+            sent += int(script(keys=[], args=args))
+        return sent
+
+    def _publish_head(self, message: str) -> tuple[str, str, str]:
+        return (message, READER_CHANNEL_PREFIX, "1")
 
     def _round_trips(
         self,
@@ -121,13 +172,15 @@ class ClusterTimelineStore(TimelineStore):
         *,
         payload: Callable[[_NodeBatch], bytes],
         read: Callable[[_NodeBatch, redis.Redis, Connection], list],
+        extra: int = 0,
     ) -> list[tuple[_NodeBatch, list, ReplicaAckTimeout | None]]:
         """Write every node's batch, then read every node's replies, so the nodes work in
         parallel. ``payload`` packs a batch (WAIT last when acks are wanted); ``read`` returns
-        its replies in order, one per key plus WAIT's. Returns each batch with one reply (or
-        exception) per key, and an error if its replicas did not confirm the writes in time.
-        A node that fails mid-way (a failover, a move) gives that error as every reply, and
-        its connection is dropped: unread replies would poison the connection's next user."""
+        its replies in order, one per key, ``extra`` more, then WAIT's. Returns each batch with
+        one reply (or exception) per key (and ``extra``), and an error if its replicas did not
+        confirm the writes in time. A node that fails mid-way (a failover, a move) gives that
+        error as every reply, and its connection is dropped: unread replies would poison the
+        connection's next user."""
         sent: list[tuple[_NodeBatch, redis.Redis, Connection, Exception | None]] = []
         outcomes: list[tuple[_NodeBatch, list, ReplicaAckTimeout | None]] = []
         try:
@@ -136,7 +189,7 @@ class ClusterTimelineStore(TimelineStore):
                     node_client = self.client.get_redis_connection(batch.node)
                     connection = node_client.connection_pool.get_connection()
                 except CLUSTER_RETRY as exc:
-                    outcomes.append((batch, [exc] * len(batch.indexes), None))
+                    outcomes.append((batch, [exc] * (len(batch.indexes) + extra), None))
                     continue
                 error = None
                 try:
@@ -152,7 +205,7 @@ class ClusterTimelineStore(TimelineStore):
                         error = exc
                 if error is not None:
                     connection.disconnect()
-                    outcomes.append((batch, [error] * len(batch.indexes), None))
+                    outcomes.append((batch, [error] * (len(batch.indexes) + extra), None))
                     continue
                 outcomes.append((batch, *self._split_ack(batch, replies)))
         finally:

@@ -1,6 +1,7 @@
 """The store's Lua scripts, read once from ``lua/*.lua`` next to this module.
 
-Every script touches exactly one key and is idempotent, so a replayed batch or a resend after
+Every script but ``publish_marked`` (the live feed's, which reads many markers of one node
+and writes nothing) touches exactly one key and is idempotent, so a replayed batch or a resend after
 a failover never duplicates an id (docs/architecture.md#timeline-store). Scripts that use the
 shared functions (``lua/helpers.lua``) get them prepended.
 """
@@ -12,7 +13,7 @@ from importlib.resources import files
 
 # The scripts built on helpers.lua (merge, read, write and trim a list).
 _WITH_HELPERS = frozenset({"insert", "trim", "remove", "rebuild_finish"})
-SCRIPT_NAMES = ("insert", "trim", "remove", "rebuild_begin", "rebuild_finish", "touch")
+SCRIPT_NAMES = ("insert", "trim", "remove", "rebuild_begin", "rebuild_finish", "touch", "publish_marked")
 
 
 def _read(name: str) -> str:

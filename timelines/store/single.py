@@ -4,15 +4,19 @@ Invariants (docs/architecture.md#timeline-store): writers never create a missing
 missing key means "not built"; readers rebuild it from PostgreSQL); the tail is written only by
 scripts; every command and script touches one key, so the cluster store reuses all of this.
 ``push`` is the hot path: a first delivery is one native LPUSHX per key, not idempotent, so a
-delivery that may repeat earlier work passes ``replay=True`` (see the fan-out's claims).
+delivery that may repeat earlier work passes ``replay=True`` (see the fan-out's claims). Its
+live-feed publish (``publish_marked.lua``, the one script that reads many keys) rides in the
+same round trip (docs/architecture.md#live-feed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import hiredis
 import redis
 
+from timelines.keys import READER_CHANNEL_PREFIX
 from timelines.store import wire
 from timelines.store.lists import (
     BUILDING,
@@ -38,10 +42,20 @@ class TimelineStore:
         self._rebuild_finish = client.register_script(lua_script("rebuild_finish"))
         self._touch = client.register_script(lua_script("touch"))
         self._trim = client.register_script(lua_script("trim"))
+        self._publish = client.register_script(lua_script("publish_marked"))
 
     # -- writes ------------------------------------------------------------------------------
 
-    def push(self, *, keys: Sequence[str], post_id: int, cap: int, replay: bool = False) -> int:
+    def push(
+        self,
+        *,
+        keys: Sequence[str],
+        post_id: int,
+        cap: int,
+        replay: bool = False,
+        markers: Sequence[str] = (),
+        message: str = "",
+    ) -> int:
         """Fan-out: push one post id onto the head of many existing lists; missing lists stay
         missing. Returns how many lists gained the id (on the LPUSHX path this includes a late
         id pushed below a trimmed list's horizon, which readers ignore).
@@ -52,6 +66,11 @@ class TimelineStore:
         look for the id first, so pushing the same id twice stores it twice: callers must pass
         ``replay=True`` for anything that may be a replay (see ``claim``), which runs the
         deduplicating insert script per key instead (several times the server cost).
+
+        ``message`` (with ``markers``, the keys' readers' stream markers in the same order):
+        also PUBLISH it to each reader who has an open stream, after the writes; on the
+        LPUSHX path in the same round trip. A replay publishes again: delivery to streams is
+        at least once, and the stream process drops a post a stream already sent.
         """
         if not keys:
             return 0
@@ -62,9 +81,26 @@ class TimelineStore:
                 for key in keys:
                     pipe.evalsha(sha, 1, key, *args)
 
-            return sum(added or 0 for added in self._pipelined_scripts(queue_inserts, self._insert))
+            added = sum(added or 0 for added in self._pipelined_scripts(queue_inserts, self._insert))
+            if message:
+                self.publish_marked(markers=markers, message=message)
+            return added
 
-        lengths = wire.round_trip(self.client, wire.lpushx_payload(keys, post_id), len(keys))
+        payload = wire.lpushx_payload(keys, post_id)
+        if message:
+            payload += wire.evalsha_payload(self._publish.sha, self._publish_head(message), markers)
+        replies = wire.round_trip_replies(self.client, payload, len(keys) + (1 if message else 0))
+        if message:
+            published = replies.pop()
+            if isinstance(published, hiredis.ReplyError) and str(published).startswith("NOSCRIPT"):
+                self.publish_marked(markers=markers, message=message)  # a restarted Redis
+                published = 0
+        for reply in replies:
+            if isinstance(reply, hiredis.ReplyError):
+                raise redis.exceptions.ResponseError(str(reply))
+        if message and isinstance(published, hiredis.ReplyError):
+            raise redis.exceptions.ResponseError(str(published))
+        lengths = replies
         limit = cap + trim_slack(cap)
         overfull = (
             [key for key, length in zip(keys, lengths, strict=True) if length > limit]
@@ -80,6 +116,17 @@ class TimelineStore:
 
             self._pipelined_scripts(queue_trims, self._trim)
         return sum(1 for length in lengths if length)
+
+    def publish_marked(self, *, markers: Sequence[str], message: str) -> int:
+        """PUBLISH ``message`` to the reader channel of each stream marker that exists (the
+        push's own round trip, on its own); returns how many were sent."""
+        if not markers:
+            return 0
+        return int(self._publish(keys=[], args=[*self._publish_head(message), *markers]))
+
+    def _publish_head(self, message: str) -> tuple[str, str, str]:
+        """``publish_marked.lua``'s leading arguments."""
+        return (message, READER_CHANNEL_PREFIX, "0")
 
     def claim(self, *, key: str, ttl_ms: int = CLAIM_TTL_MS) -> bool:
         """Mark a unit of work (a fan-out batch) as started: True the first time, False if it

@@ -33,6 +33,17 @@ def lpushx_payload(keys: Sequence[str], post_id: int) -> bytes:
     return "".join(parts).encode("ascii")
 
 
+def evalsha_payload(sha: str, head: Sequence[str], tail: Sequence[str]) -> bytes:
+    """``EVALSHA sha 0 *head *tail`` as RESP: ``head`` a few arguments, ``tail`` thousands of
+    ASCII ones (a batch's stream markers), packed per run of one length like ``lpushx_payload``."""
+    parts = [f"*{3 + len(head) + len(tail)}\r\n$7\r\nEVALSHA\r\n${len(sha)}\r\n{sha}\r\n$1\r\n0\r\n"]
+    parts += [f"${len(arg.encode())}\r\n{arg}\r\n" for arg in head]
+    for length, run in itertools.groupby(tail, len):
+        prefix = f"${length}\r\n"
+        parts.append(prefix + f"\r\n{prefix}".join(run) + "\r\n")
+    return "".join(parts).encode()
+
+
 def resp(*args: object) -> bytes:
     """One command as RESP bytes (ASCII words and integers, as every command here)."""
     return commands_payload([args])
@@ -85,17 +96,22 @@ def read_replies(connection: Connection, count: int) -> list:
     return replies
 
 
-def round_trip(client: redis.Redis, payload: bytes, count: int) -> list:
+def round_trip_replies(client: redis.Redis, payload: bytes, count: int) -> list:
     """Send pre-packed commands on one of ``client``'s pooled connections and return their
-    ``count`` replies (integers, bytes, lists of bytes, None); an error reply raises
-    ``ResponseError`` once all are read."""
+    ``count`` replies, error replies as ``hiredis.ReplyError`` values."""
     pool = client.connection_pool
     connection = pool.get_connection()
     try:
         send_packed(connection, payload)
-        replies = read_replies(connection, count)
+        return read_replies(connection, count)
     finally:
         pool.release(connection)
+
+
+def round_trip(client: redis.Redis, payload: bytes, count: int) -> list:
+    """``round_trip_replies`` whose replies are values (integers, bytes, lists of bytes,
+    None): an error reply raises ``ResponseError`` once all are read."""
+    replies = round_trip_replies(client, payload, count)
     for reply in replies:
         if isinstance(reply, hiredis.ReplyError):
             raise redis.exceptions.ResponseError(str(reply))

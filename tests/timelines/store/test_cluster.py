@@ -33,9 +33,9 @@ class RecordingStore(ClusterTimelineStore):
         self.round_trips.append([(b.node.name, len(b.indexes)) for b in batches])
         return super()._send_batches(sha, calls, batches)
 
-    def _lpushx_batches(self, keys, post_id, batches):
+    def _lpushx_batches(self, keys, post_id, batches, **publish):
         self.round_trips.append([(b.node.name, len(b.indexes)) for b in batches])
-        return super()._lpushx_batches(keys, post_id, batches)
+        return super()._lpushx_batches(keys, post_id, batches, **publish)
 
 
 def build(store: TimelineStore, keys) -> None:
