@@ -53,3 +53,23 @@ def explain_key(viewer_id: int, session: str) -> str:
 
 # Per-minute fan-out counters (timelines/monitoring.py), formatted with the minute number.
 STATS_KEY = "feedsite:fanout:minute:{}"
+
+
+# Streaming (the stream contract shared with the live feed): a reader's open-stream marker
+# and pub/sub channels.
+STREAM_EVENTS_CHANNEL = "stream:all"
+
+
+def stream_marker_key(user_id: int) -> str:
+    """Set (with a TTL) while the reader has an open stream; same hash tag as their timeline."""
+    return f"st:{{{user_id}}}"
+
+
+def reader_channel(user_id: int) -> str:
+    """A reader's pub/sub channel."""
+    return f"stream:{{{user_id}}}"
+
+
+def author_channel(author_id: int) -> str:
+    """A pull-mode author's pub/sub channel."""
+    return f"stream:author:{{{author_id}}}"
