@@ -47,12 +47,11 @@ class Notification(models.Model):
             models.Index(fields=["recipient", "-id"], name="notification_recipient_newest"),
             # A group's newest rows (sample accounts, most recent id after a delete).
             models.Index(fields=["recipient", "group_key", "-id"], name="notification_group_newest"),
-            # Undo: the notification of one like, follow, share or comment.
-            models.Index(fields=["source_id", "kind"], name="notification_source"),
             models.Index(fields=["post"], name="notification_post", condition=models.Q(post__isnull=False)),
         ]
         constraints = [
-            # A replayed task creates nothing twice.
+            # A replayed task creates nothing twice; its index also finds the notifications of
+            # one like, follow, share or comment when it is undone.
             models.UniqueConstraint(fields=["kind", "source_id", "recipient"], name="notification_once"),
         ]
 

@@ -115,6 +115,18 @@ def notification_event(*, kind: str, source_id: int) -> list[int]:
     return [notification_id for notification_id, _ in created]
 
 
+def notification_for_like(*, like_id: int) -> list[int]:
+    """A like's notification, created in the like's own transaction by one statement (a
+    rolled-back like takes it along); announced on the author's open streams after commit."""
+    created = store.favourite_insert(like_id=like_id)
+    for notification_id, recipient_id in created:
+        transaction.on_commit(
+            lambda n=notification_id, r=recipient_id: publish_notification(user_id=r, notification_id=n),
+            robust=True,
+        )
+    return [notification_id for notification_id, _ in created]
+
+
 def notifications_undo(*, kind: str, source_id: int) -> int:
     """An unlike, unfollow, unshare or deleted comment: its notifications go."""
     return store.notifications_delete(

@@ -1,6 +1,7 @@
 """Where notifications hear about events: model signals of likes, follows, comments, posts and
 the graph, and posts' own ``post_deleted`` (soft deletes are updates, not deletes). Creation is
-queued after commit (a rolled-back like notifies no one); undoing removes at once. The
+queued after commit (a rolled-back like notifies no one), except a like's, which is one INSERT in
+the like's own transaction (rolled back with it); undoing removes at once. The
 NOTIFICATIONS setting switches it all off (the benchmark's baseline)."""
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def _created(instance: Any, created: bool, raw: bool) -> bool:
 @receiver(post_save, sender=Like, dispatch_uid="notifications.like")
 def like_saved(sender: type, instance: Like, created: bool, raw: bool = False, **kwargs: Any) -> None:
     if _created(instance, created, raw):
-        _queue(Kind.FAVOURITE, instance.pk)
+        # The burst path: one INSERT in the like's transaction instead of a task to publish.
+        services.notification_for_like(like_id=instance.pk)
 
 
 @receiver(post_save, sender=Follow, dispatch_uid="notifications.follow")

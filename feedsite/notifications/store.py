@@ -25,14 +25,37 @@ class NewNotification:
     group_key: str
 
 
-_INSERT = """
+_INSERT_VALUES = """
 WITH n AS (
     INSERT INTO notifications_notification
         (recipient_id, kind, actor_id, post_id, comment_id, source_id, group_key, created_at)
     VALUES {values}
     ON CONFLICT DO NOTHING
     RETURNING id, recipient_id, group_key, kind
-), g AS (
+)"""
+# A like's notification in one statement, in the like's own transaction (the burst path: no
+# task to publish, docs/architecture.md#notifications), by the same rules as
+# services._event_rows: not on your own post nor a deleted one, no block either way, not from
+# an account the author muted.
+_INSERT_FAVOURITE = """
+WITH src AS (
+    SELECT p.author_id AS recipient_id, l.user_id AS actor_id, p.id AS post_id
+    FROM posts_like l JOIN posts_post p ON p.id = l.post_id
+    WHERE l.id = %(like)s AND p.deleted_at IS NULL AND p.author_id <> l.user_id
+      AND NOT EXISTS (SELECT 1 FROM graph_block b
+                      WHERE (b.blocker_id = p.author_id AND b.blocked_id = l.user_id)
+                         OR (b.blocker_id = l.user_id AND b.blocked_id = p.author_id))
+      AND NOT EXISTS (SELECT 1 FROM graph_mute m WHERE m.muter_id = p.author_id AND m.muted_id = l.user_id)
+), n AS (
+    INSERT INTO notifications_notification
+        (recipient_id, kind, actor_id, post_id, comment_id, source_id, group_key, created_at)
+    SELECT recipient_id, 'favourite', actor_id, post_id, NULL, %(like)s, 'favourite-' || post_id, now()
+    FROM src
+    ON CONFLICT DO NOTHING
+    RETURNING id, recipient_id, group_key, kind
+)"""
+# Counts the rows of ``n`` into their groups; both inserts end with it.
+_INTO_GROUPS = """, g AS (
     INSERT INTO notifications_notificationgroup
         (recipient_id, group_key, kind, notifications_count, most_recent_id, updated_at)
     SELECT recipient_id, group_key, kind, 1, id, now() FROM n
@@ -43,6 +66,13 @@ WITH n AS (
 )
 SELECT id, recipient_id FROM n
 """
+
+
+def favourite_insert(*, like_id: int) -> list[tuple[int, int]]:
+    """The notification of like ``like_id`` (none by the rules), counted into its group."""
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_FAVOURITE + _INTO_GROUPS, {"like": like_id})
+        return [(row[0], row[1]) for row in cursor.fetchall()]
 
 
 def notifications_insert(rows: Sequence[NewNotification]) -> list[tuple[int, int]]:
@@ -65,7 +95,7 @@ def notifications_insert(rows: Sequence[NewNotification]) -> list[tuple[int, int
         )
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT.format(values=values), params)
+        cursor.execute(_INSERT_VALUES.format(values=values) + _INTO_GROUPS, params)
         return [(row[0], row[1]) for row in cursor.fetchall()]
 
 
