@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint services venv bench bench-cluster bench-mastodon bench-stream soak
+.PHONY: run test lint services venv bench bench-cluster bench-mastodon bench-notifications bench-stream soak
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,9 @@ bench-stream: venv
 # Mastodon's home timeline against /api/feed/ for the same readers (bench/mastodon.py).
 bench-mastodon: services
 	$(BIN)/python -m bench.mastodon --scale $(SCALE) $(ARGS)
+
+bench-notifications: services
+	$(BIN)/python -m bench.notifications $(ARGS)
 
 # Bounded soak under mixed load (bench/soak.py; docs/performance.md "Soak"); SOAK=0 skips it in make bench.
 SOAK ?= 1

@@ -21,7 +21,7 @@ from bench.percentiles import percentile
 
 
 def _client(args: tuple) -> tuple[list[float], int, dict[int, int]]:
-    host, port, path, tokens, cycle, deadline, max_requests = args
+    host, port, path, tokens, cycle, deadline, max_requests, method = args
     latencies: list[float] = []
     errors = 0
     statuses: dict[int, int] = {}
@@ -33,7 +33,7 @@ def _client(args: tuple) -> tuple[list[float], int, dict[int, int]]:
         try:
             # gunicorn's sync workers close every connection: one connection per request.
             connection = http.client.HTTPConnection(host, port, timeout=30)
-            connection.request("GET", path, headers=headers)
+            connection.request(method, path, headers=headers)
             response = connection.getresponse()
             response.read()
             connection.close()
@@ -42,7 +42,7 @@ def _client(args: tuple) -> tuple[list[float], int, dict[int, int]]:
             continue
         elapsed = time.perf_counter() - started
         statuses[response.status] = statuses.get(response.status, 0) + 1
-        if response.status == 200:
+        if 200 <= response.status < 300:  # a like answers 201
             latencies.append(elapsed)
         else:
             errors += 1
@@ -78,6 +78,7 @@ def run(
     unique: bool,
     max_requests: int,
     raw: bool = False,
+    method: str = "GET",
 ) -> dict:
     """``unique``: each token is used once (cold timelines); otherwise clients cycle them.
     ``raw``: include every latency (seconds), so runs can be pooled."""
@@ -91,7 +92,10 @@ def run(
     per_client = max(1, max_requests // concurrency)
     started = time.time()
     deadline = started + duration
-    jobs = [(parsed.hostname, parsed.port, path, share, not unique, deadline, per_client) for share in shares]
+    jobs = [
+        (parsed.hostname, parsed.port, path, share, not unique, deadline, per_client, method)
+        for share in shares
+    ]
     with multiprocessing.get_context("fork").Pool(concurrency) as pool:
         outcomes = pool.map(_client, jobs)
     seconds = time.time() - started
@@ -124,6 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--unique", action="store_true", help="use each token once")
     parser.add_argument("--max-requests", type=int, default=10**9)
     parser.add_argument("--raw", action="store_true", help="also print every latency")
+    parser.add_argument("--method", default="GET", help="GET, or POST for writes without a body (likes)")
     args = parser.parse_args(argv)
     with open(args.tokens) as handle:
         tokens = [line.strip() for line in handle if line.strip()]
@@ -136,6 +141,7 @@ def main(argv: list[str] | None = None) -> None:
         unique=args.unique,
         max_requests=args.max_requests,
         raw=args.raw,
+        method=args.method,
     )
     json.dump(result, sys.stdout)
 

@@ -24,7 +24,14 @@ ROUNDS = 3
 
 
 def load(
-    base_url: str, path: str, tokens: list[str], *, seconds: float, unique: bool = False, raw: bool = False
+    base_url: str,
+    path: str,
+    tokens: list[str],
+    *,
+    seconds: float,
+    unique: bool = False,
+    raw: bool = False,
+    method: str = "GET",
 ) -> dict:
     """Run the load generator in its own processes and return its JSON summary."""
     with tempfile.NamedTemporaryFile("w", suffix=".tokens") as handle:
@@ -36,6 +43,8 @@ def load(
             command.append("--unique")
         if raw:
             command.append("--raw")
+        if method != "GET":
+            command += ["--method", method]
         output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True, timeout=600)
     return json.loads(output.stdout)
 

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "timelines",
     "ranking",
     "feedsite.mastodon",
+    "feedsite.notifications",
 ]
 
 MIDDLEWARE = [
@@ -292,6 +293,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # Serve make bench's baseline endpoints under /api/bench/ (bench/views.py). Benchmarks only.
 BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
+# Notifications (docs/operations.md#notifications): off only for the benchmark's baseline.
+NOTIFICATIONS = env_bool("NOTIFICATIONS", True)
 
 # Rate limits (feedsite.throttles): "N/second|minute|hour|day" per user, or per client IP for
 # account creation and token requests. FEED_THROTTLES=off turns them off (load tests, demos).

@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from feedsite import views
 from feedsite.api import not_found
+from feedsite.mastodon.grouped import GroupedNotificationsView
 from feedsite.mastodon.schema import MastodonSchemaView
 from feedsite.mastodon.search import SearchView
 from graph.views import AccountViewSet, TokenView
@@ -26,6 +27,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/schema/mastodon/", MastodonSchemaView.as_view(), name="schema-mastodon"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/notifications/", include("feedsite.notifications.urls")),
     path("api/", include(router.urls)),
     # The Mastodon client API's OAuth, apps and instance (docs/mastodon.md).
     path("", include("feedsite.oauth.urls")),
@@ -35,5 +37,6 @@ if settings.BENCH_ENDPOINTS:  # make bench's baselines (bench/views.py); off by 
 urlpatterns += [
     path("api/v1/", include("feedsite.mastodon.urls")),
     re_path(r"^api/v2/search/?$", SearchView.as_view()),
+    re_path(r"^api/v2/notifications/?$", GroupedNotificationsView.as_view()),
 ]
 urlpatterns.append(re_path(r"^api/", not_found))

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from graph.models import Account, Block
 from posts.models import Comment, Delivery, Like, Post
+from posts.signals import post_deleted
 from timelines.models import FeedConfig
 from timelines.public import account_fanout_mode, account_is_celebrity, fanout_enqueue, publish_delete
 
@@ -60,6 +61,8 @@ def post_delete(*, post: Post, actor: Account) -> None:
         )
         if deleted and post.repost_of_id is not None:
             Post.objects.filter(pk=post.repost_of_id).update(share_count=F("share_count") - 1)
+        if deleted:  # receivers (notifications) act in this transaction or on its commit
+            post_deleted.send(sender=Post, post_id=post.pk)
     if deleted:  # open streams drop it (docs/architecture.md#publishing)
         transaction.on_commit(partial(publish_delete, post_id=post.pk, author_id=post.author_id), robust=True)
 

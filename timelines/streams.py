@@ -16,7 +16,13 @@ import logging
 from collections.abc import Iterable
 
 from timelines import store
-from timelines.keys import STREAM_EVENTS_CHANNEL, author_channel, reader_channel, stream_marker_keys
+from timelines.keys import (
+    STREAM_EVENTS_CHANNEL,
+    author_channel,
+    reader_channel,
+    stream_marker_key,
+    stream_marker_keys,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +57,19 @@ def publish_graph_change(*, user_id: int) -> None:
     _publish(reader_channel(user_id), json.dumps({"e": "graph", "user": user_id}, separators=(",", ":")))
 
 
-def publish_notification(*, user_id: int, notification_id: int) -> None:
-    """A new notification for the reader (issue 16 sends it)."""
+def publish_notification(*, user_id: int, notification_id: int) -> bool:
+    """A new notification, on the reader's channel only if they have an open stream (its
+    marker is set): readers without one cost one EXISTS. Returns whether it was published."""
+    client = store.get_store().client
     message = json.dumps({"e": "notification", "id": notification_id}, separators=(",", ":"))
-    _publish(reader_channel(user_id), message)
+    try:
+        if not client.exists(stream_marker_key(user_id)):
+            return False
+        client.publish(reader_channel(user_id), message)
+    except (*store.REDIS_UNAVAILABLE, *store.CLUSTER_TRANSIENT_ERRORS):
+        logger.warning("stream event lost: Redis unavailable", extra={"channel": reader_channel(user_id)})
+        return False
+    return True
 
 
 def _publish(channel: str, message: str) -> None:

@@ -196,6 +196,10 @@ def comment_entity(comment: Comment, *, post_author_id: int, accounts: Mapping[i
     return entity
 
 
+def mention_entity(*, account_id: int, username: str, base: str) -> dict:
+    return {"id": str(account_id), "username": username, "acct": username, "url": f"{base}/@{username}"}
+
+
 def relationship_entity(
     account_id: int, *, following: bool, followed_by: bool, blocking: bool, blocked_by: bool, muting: bool
 ) -> dict:

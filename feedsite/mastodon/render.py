@@ -13,8 +13,9 @@ from collections.abc import Iterable, Sequence
 
 from rest_framework.request import Request
 
-from feedsite.mastodon.entities import account_entity, comment_entity, status_entity
+from feedsite.mastodon.entities import account_entity, comment_entity, mention_entity, status_entity
 from feedsite.mastodon.selectors import account_rows, reblogged_ids
+from feedsite.notifications.selectors import mentions_of
 from posts.models import Comment
 from timelines.public import FeedPost
 
@@ -80,7 +81,24 @@ def statuses_data(*, posts: Sequence[FeedPost], viewer_id: int | None, base: str
             shared_ids.add(original.id)
     accounts = embedded_accounts(account_ids=author_ids, base=base)
     reblogged = reblogged_ids(viewer_id=viewer_id, original_ids=shared_ids)
-    return [status_entity(post, accounts=accounts, reblogged=reblogged, base=base) for post in posts]
+    entities = [status_entity(post, accounts=accounts, reblogged=reblogged, base=base) for post in posts]
+    _fill_mentions(entities, posts=posts, base=base)
+    return entities
+
+
+def _fill_mentions(entities: list[dict], *, posts: Sequence[FeedPost], base: str) -> None:
+    """Status ``mentions``: one query, only for a page where some body has an ``@``."""
+    originals = [post.repost_of or post for post in posts]
+    mentioning = [post.id for post in originals if "@" in post.body]
+    if not mentioning:
+        return
+    found = mentions_of(post_ids=mentioning)
+    for entity in entities:
+        status = entity["reblog"] or entity
+        status["mentions"] = [
+            mention_entity(account_id=pk, username=name, base=base)
+            for pk, name in found.get(int(status["id"]), [])
+        ]
 
 
 def comments_data(*, comments: Sequence[Comment], post_author_id: int, base: str) -> list[dict]:

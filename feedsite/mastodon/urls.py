@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from django.urls import re_path
 
-from feedsite.mastodon import accounts, markers, search, statuses, timelines
+from feedsite.mastodon import accounts, markers, notifications, search, statuses, timelines
 
 ID = r"(?P<account_id>[^/]+)"
 STATUS = r"(?P<status_id>[^/]+)"
+NOTIFICATION = r"(?P<notification_id>[^/]+)"
 
 
 def both(route: str, view, **kwargs):
@@ -42,4 +43,8 @@ urlpatterns = [
     both(f"statuses/{STATUS}/reblogged_by", statuses.StatusAccountsView.as_view(), relation="reblogged_by"),
     both("timelines/home", timelines.HomeTimelineView.as_view()),
     both("markers", markers.MarkersView.as_view()),
+    both("notifications", notifications.NotificationsView.as_view()),
+    both("notifications/clear", notifications.NotificationsClearView.as_view()),
+    both(f"notifications/{NOTIFICATION}", notifications.NotificationView.as_view()),
+    both(f"notifications/{NOTIFICATION}/dismiss", notifications.NotificationDismissView.as_view()),
 ]

@@ -47,6 +47,12 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("DELETE", "/api/posts/{id}/like/"): (401, 204, 204, 204),
     ("POST", "/api/posts/{id}/share/"): (401, 201, 201, 201),
     ("DELETE", "/api/posts/{id}/share/"): (401, 204, 204, 204),
+    # Notifications: everyone has their own (an unknown id is a 404, as another's is).
+    ("GET", "/api/notifications/"): (401, 200, 200, 200),
+    ("POST", "/api/notifications/clear/"): (401, 204, 204, 204),
+    ("POST", "/api/notifications/read/"): (401, 400, 400, 400),
+    ("GET", "/api/notifications/unread_count/"): (401, 200, 200, 200),
+    ("POST", "/api/notifications/{notification_id}/dismiss/"): (401, 404, 404, 404),
     # Mastodon client API (feedsite.oauth; the OAuth views themselves: tests/oauth/). Our own
     # tokens are not OAuth tokens, so the app behind them is unknown: 401.
     ("POST", "/api/v1/apps"): (200, 200, 200, 200),
@@ -65,7 +71,7 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int]] = {
 # Top-level routes that are not DRF endpoints, each with the matrix row(s) that cover it.
 NON_DRF_ROUTES = {"admin/": "/admin/", "healthz": "/healthz", "metrics": "/metrics", "^api/": None}
 # The Mastodon client API (its own schema; signed in, scopes): tests/mastodon/test_markers.py.
-NON_DRF_ROUTES |= {"api/v1/": None, "^api/v2/search/?$": None}
+NON_DRF_ROUTES |= {"api/v1/": None, "^api/v2/search/?$": None, "^api/v2/notifications/?$": None}
 
 
 def drf_endpoints() -> set[tuple[str, str]]:
@@ -140,6 +146,7 @@ def test_permission_matrix(world, role, method, path):
     expected = MATRIX[(method, path)][ROLES.index(role)]
     owner_id = world["owner"].id if path.startswith("/api/accounts/") else world["post"].id
     url = path.replace("{id}", str(owner_id)).replace("{comment_id}", str(world["comment"].id))
+    url = url.replace("{notification_id}", "999999")
     client = client_as(role, world)
     if path == "/admin/" and role != "anonymous":
         client.force_login(world[role])  # the admin is session-authenticated

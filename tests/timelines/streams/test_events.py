@@ -14,7 +14,7 @@ from posts.services import post_create, post_delete
 from tests.factories import AccountFactory, PostFactory, bulk_followers
 from tests.helpers import monitored_commands
 from tests.support.procs import free_port
-from timelines.keys import STREAM_EVENTS_CHANNEL, author_channel, reader_channel
+from timelines.keys import STREAM_EVENTS_CHANNEL, author_channel, reader_channel, stream_marker_key
 from timelines.public import publish_notification
 from timelines.store import get_store
 
@@ -116,9 +116,11 @@ def test_mute_and_unmute_tell_the_muter(run_commit_hooks, listener):
     assert listener.events() == [graph_event(muter)]
 
 
-def test_a_notification_goes_to_its_readers_channel(listener):
+def test_a_notification_goes_to_its_readers_channel_while_they_stream(listener, redis_store):
     reader = AccountFactory()
-    publish_notification(user_id=reader.id, notification_id=77)
+    assert publish_notification(user_id=reader.id, notification_id=76) is False  # no open stream
+    redis_store.client.set(stream_marker_key(reader.id), 1, px=60_000)
+    assert publish_notification(user_id=reader.id, notification_id=77) is True
     assert listener.events() == [(reader_channel(reader.id), {"e": "notification", "id": 77})]
 
 
