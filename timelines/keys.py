@@ -51,5 +51,11 @@ def explain_key(viewer_id: int, session: str) -> str:
     return f"rkx:{{{viewer_id}}}:{session}"
 
 
+def trends_key() -> str:
+    """The trending posts: comma-separated post ids, best first (ranking/trends.py). One key;
+    its hash tag pins it to one slot like the others."""
+    return "tr:{trends}:posts"
+
+
 # Per-minute fan-out counters (timelines/monitoring.py), formatted with the minute number.
 STATS_KEY = "feedsite:fanout:minute:{}"

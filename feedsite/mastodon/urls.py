@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import re_path
 
-from feedsite.mastodon import accounts, markers, statuses, timelines
+from feedsite.mastodon import accounts, discovery, markers, statuses, timelines
 
 ID = r"(?P<account_id>[^/]+)"
 STATUS = r"(?P<status_id>[^/]+)"
@@ -41,4 +41,6 @@ urlpatterns = [
     both(f"statuses/{STATUS}/reblogged_by", statuses.StatusAccountsView.as_view(), relation="reblogged_by"),
     both("timelines/home", timelines.HomeTimelineView.as_view()),
     both("markers", markers.MarkersView.as_view()),
+    both("trends/statuses", discovery.TrendingStatusesView.as_view()),
+    both(f"suggestions/{ID}", discovery.SuggestionView.as_view()),
 ]
