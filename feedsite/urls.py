@@ -6,10 +6,10 @@ from rest_framework.routers import DefaultRouter
 
 from feedsite import views
 from feedsite.api import not_found
-from feedsite.mastodon.discovery import SuggestionsView
+from feedsite.mastodon import discovery
 from feedsite.mastodon.schema import MastodonSchemaView
 from feedsite.mastodon.search import SearchView
-from graph.views import AccountViewSet, SuggestionsViewSet, TokenView
+from graph.views import AccountViewSet, SuggestionsView, SuggestionView, TokenView
 from posts.views import PostViewSet
 from ranking.views import TrendingPostsView
 from timelines.views import FeedViewSet
@@ -19,7 +19,6 @@ router.include_root_view = False
 router.register("accounts", AccountViewSet, basename="account")
 router.register("posts", PostViewSet, basename="post")
 router.register("feed", FeedViewSet, basename="feed")
-router.register("suggestions", SuggestionsViewSet, basename="suggestion")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -27,6 +26,8 @@ urlpatterns = [
     path("metrics", views.metrics, name="metrics"),
     path("api/auth/token/", TokenView.as_view(), name="auth-token"),
     path("api/trends/posts/", TrendingPostsView.as_view(), name="trends-posts"),
+    path("api/suggestions/", SuggestionsView.as_view(), name="suggestions"),
+    path("api/suggestions/<int:pk>/", SuggestionView.as_view(), name="suggestion"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/schema/mastodon/", MastodonSchemaView.as_view(), name="schema-mastodon"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
@@ -39,6 +40,6 @@ if settings.BENCH_ENDPOINTS:  # make bench's baselines (bench/views.py); off by 
 urlpatterns += [
     path("api/v1/", include("feedsite.mastodon.urls")),
     re_path(r"^api/v2/search/?$", SearchView.as_view()),
-    re_path(r"^api/v2/suggestions/?$", SuggestionsView.as_view()),
+    re_path(r"^api/v2/suggestions/?$", discovery.SuggestionsView.as_view()),
 ]
 urlpatterns.append(re_path(r"^api/", not_found))

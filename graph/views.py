@@ -13,6 +13,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.views import APIView
 
 from feedsite.pagination import KeysetPagination, page_limit
 from feedsite.schema import PAGE_PARAMETERS, paginated
@@ -181,8 +182,8 @@ SUGGESTION = inline_serializer(
 )
 
 
-class SuggestionsViewSet(viewsets.ViewSet):
-    """Accounts to follow (graph.suggestions), best first; DELETE dismisses one for good."""
+class SuggestionsView(APIView):
+    """Accounts to follow (graph.suggestions), best first."""
 
     permission_classes = [IsAuthenticated]
 
@@ -190,7 +191,7 @@ class SuggestionsViewSet(viewsets.ViewSet):
         parameters=[PAGE_PARAMETERS[0]],
         responses=inline_serializer(name="Suggestions", fields={"results": SUGGESTION.__class__(many=True)}),
     )
-    def list(self, request: Request) -> Response:
+    def get(self, request: Request) -> Response:
         found = suggestions_for(viewer=request.user, limit=page_limit(request))
         accounts = Account.objects.in_bulk([s.account_id for s in found])
         context = {"feed_config": FeedConfig.load()}
@@ -205,9 +206,13 @@ class SuggestionsViewSet(viewsets.ViewSet):
         ]
         return Response({"results": results})
 
+
+class SuggestionView(APIView):
+    """DELETE: never suggest this account again (204, also for an unknown account)."""
+
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(request=None, responses={204: None})
-    def destroy(self, request: Request, pk: str | None = None) -> Response:
-        if not (pk and pk.isascii() and pk.isdigit() and len(pk) <= 18):
-            raise NotFound("No Account matches the given query.")
-        suggestion_dismiss(account=request.user, dismissed_id=int(pk))
+    def delete(self, request: Request, pk: int) -> Response:
+        suggestion_dismiss(account=request.user, dismissed_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
