@@ -20,7 +20,10 @@ from mastodon import Mastodon
 from mastodon.errors import MastodonIllegalArgumentError, MastodonUnauthorizedError
 from toot import App, api, auth
 
-from tests.factories import PASSWORD, AccountFactory
+from graph.services import block_create, follow_create
+from ranking.trends import trends_refresh
+from tests.factories import PASSWORD, AccountFactory, PostFactory
+from tests.ranking.test_trends import engage
 from tests.support.http import gunicorn
 from tests.support.procs import suite_env
 
@@ -141,3 +144,28 @@ def test_toot_browser_login_code_flow(server, toot_config):
     code = authorize_code(api.get_browser_login_url(app), account.username)  # /oauth/authorize/?…
     token = api.request_access_token(app, code)["access_token"]
     assert native_post(server, token, "toot code flow").status_code == 201
+
+
+def test_mastodon_py_trending_statuses_and_suggestions(server, redis_store):
+    reader, friend, x, y = AccountFactory.create_batch(4)
+    follow_create(follower=reader, followee=friend)
+    follow_create(follower=friend, followee=x)
+    follow_create(follower=friend, followee=y)
+    hot, warm = PostFactory(author=x), PostFactory(author=y)
+    engage(hot, likes=3)
+    engage(warm, likes=1)
+    trends_refresh()
+
+    anonymous = Mastodon(api_base_url=server)
+    assert [int(s.id) for s in anonymous.trending_statuses()] == [hot.id, warm.id]
+    assert [int(s.id) for s in anonymous.trending_statuses(limit=1, offset=1)] == [warm.id]
+    client = mastodon_login(server, reader)
+    block_create(blocker=reader, blocked=x)
+    assert [int(s.id) for s in client.trending_statuses()] == [warm.id]
+
+    assert [int(account.id) for account in client.suggestions()] == [y.id]  # v2, unpacked
+    suggested = client.suggestions_v2()
+    assert [int(s.account.id) for s in suggested] == [y.id]
+    assert suggested[0].source == "past_interactions" and suggested[0].sources == ["friends_of_friends"]
+    client.suggestion_delete(y.id)
+    assert client.suggestions() == []
