@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint services venv bench bench-cluster bench-mastodon soak
+.PHONY: run test lint services venv bench bench-cluster bench-mastodon bench-trends soak
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ bench: services
 # Mastodon's home timeline against /api/feed/ for the same readers (bench/mastodon.py).
 bench-mastodon: services
 	$(BIN)/python -m bench.mastodon --scale $(SCALE) $(ARGS)
+
+# Trends (/api/trends/posts/, /api/v1/trends/statuses) against the trivial endpoint (bench/trends.py).
+bench-trends: services
+	$(BIN)/python -m bench.trends --scale $(SCALE) $(ARGS)
 
 # Bounded soak under mixed load (bench/soak.py; docs/performance.md "Soak"); SOAK=0 skips it in make bench.
 SOAK ?= 1

@@ -152,3 +152,16 @@ def test_mastodon_trends_statuses_limit_offset_and_link(three, api, client_for):
     mute_create(muter=viewer, muted=three[2].author)
     ids = [s["id"] for s in client_for(viewer).get("/api/v1/trends/statuses").json()]
     assert ids == [str(three[1].id), str(three[0].id)]
+
+
+def test_staff_hide_a_post_in_the_admin(three, api, client):
+    trends_refresh()
+    staff = AccountFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    response = client.post("/admin/ranking/trendhide/add/", {"post": three[2].id, "reason": "spam"})
+    assert response.status_code == 302, response.content[:500]
+    assert TrendHide.objects.get(post=three[2]).created_by == staff
+    assert three[2].id not in [p["id"] for p in api.get(URL).json()["results"]]
+    response = client.post("/admin/ranking/trendhide/add/", {"reason": "neither"})
+    assert response.status_code == 200 and not TrendHide.objects.filter(reason="neither").exists()
+    assert client.get("/admin/ranking/trendsconfig/1/change/").status_code == 200
