@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import connection
-from django.db.models import Q
 from django.utils import timezone
 
+from feedsite.db import prepared_cursor
 from ranking.models import TrendHide, TrendsConfig
 from ranking.snapshot import REDIS_ERRORS
 from timelines.keys import trends_key
@@ -117,9 +117,18 @@ def trending_post_ids() -> list[int]:
     return [int(x) for x in text.split(",")] if text else []
 
 
+# Raw and prepared: it runs on every trends read, where building it through the ORM cost more
+# than running it (the same reason as the feed's queries, docs/performance.md).
+_HIDDEN_SQL = f"""
+SELECT post_id, account_id FROM {TrendHide._meta.db_table}
+WHERE post_id = ANY(%(posts)s::bigint[]) OR account_id = ANY(%(authors)s::bigint[])
+"""
+
+
 def _hidden(*, post_ids: Sequence[int], author_ids: Sequence[int]) -> tuple[set[int], set[int]]:
-    rows = TrendHide.objects.filter(Q(post_id__in=post_ids) | Q(account_id__in=author_ids))
-    pairs = list(rows.values_list("post_id", "account_id"))
+    with prepared_cursor() as cursor:
+        cursor.execute(_HIDDEN_SQL, {"posts": list(post_ids), "authors": list(author_ids)})
+        pairs = cursor.fetchall()
     return {p for p, _ in pairs if p is not None}, {a for _, a in pairs if a is not None}
 
 
