@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint services venv bench bench-cluster bench-mastodon bench-notifications bench-stream soak
+.PHONY: run test lint services venv bench bench-cluster bench-mastodon bench-notifications bench-stream bench-trends soak
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ bench-mastodon: services
 
 bench-notifications: services
 	$(BIN)/python -m bench.notifications $(ARGS)
+
+# Trends (/api/trends/posts/, /api/v1/trends/statuses) against the trivial endpoint (bench/trends.py).
+bench-trends: services
+	$(BIN)/python -m bench.trends --scale $(SCALE) $(ARGS)
 
 # Bounded soak under mixed load (bench/soak.py; docs/performance.md "Soak"); SOAK=0 skips it in make bench.
 SOAK ?= 1

@@ -7,29 +7,23 @@ of ``BENCH_REDIS_URL`` (default ``REDIS_URL``), which it FLUSHDBs."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import time
-from pathlib import Path
 
-from bench.run import RESULTS, Stage
-from bench.scratch import bench_env, bench_redis_url, scratch_database_url, scratch_setup
+from bench.run import http_bench_start
 
 TARGET = 0.8
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.mastodon", description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=1.0, help="bench workload scale (1: 20,000 users)")
-    parser.add_argument("--seconds", type=float, default=8.0, help="per endpoint, over all rounds")
-    parser.add_argument("--out", type=Path, default=RESULTS / "mastodon.json")
-    args = parser.parse_args(argv)
-
-    env = bench_env(bench_redis_url(), scratch_database_url("_bench_mastodon"))
-    stage, started = Stage(), time.monotonic()
-    with stage("scratch database and Redis db"):
-        scratch_setup(env)
+    args, env, stage, started = http_bench_start(
+        prog="python -m bench.mastodon",
+        description=__doc__.splitlines()[0],
+        out="mastodon.json",
+        suffix="_bench_mastodon",
+        argv=argv,
+    )
 
     from bench import http, reads
     from bench.run import _analyze
@@ -50,15 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     with gunicorn(env) as base_url, stage("reads over HTTP, in rounds"):
         for token in tokens.values():  # warm: build their timelines and outboxes once
             assert http.Client(base_url, token).get("/api/feed/?limit=20")[0] == 200
-        runs: dict[str, list[dict]] = {name: [] for name in steady}
-        for _ in range(reads.ROUNDS):
-            for name, (path, token) in steady.items():
-                runs[name].append(
-                    reads.load(base_url, path, [token], seconds=args.seconds / reads.ROUNDS, raw=True)
-                )
-    results = {name: reads.pooled(name_runs) for name, name_runs in runs.items()}
-    for summary in results.values():
-        summary.pop("latencies", None)
+        results = reads.interleaved(base_url, steady, seconds=args.seconds)
     ratios = {
         kind: results[f"mastodon_home_{kind}"]["rps"] / results[f"feed_{kind}"]["rps"] for kind in readers
     }

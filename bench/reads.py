@@ -63,6 +63,19 @@ def pooled(runs: list[dict]) -> dict:
     return summary
 
 
+def interleaved(base_url: str, steady: dict[str, tuple[str, str]], *, seconds: float) -> dict[str, dict]:
+    """name -> pooled summary (without raw latencies) of each ``(path, token)``, measured in
+    ROUNDS interleaved rounds of ``seconds / ROUNDS`` each."""
+    runs: dict[str, list[dict]] = {name: [] for name in steady}
+    for _ in range(ROUNDS):
+        for name, (path, token) in steady.items():
+            runs[name].append(load(base_url, path, [token], seconds=seconds / ROUNDS, raw=True))
+    results = {name: pooled(name_runs) for name, name_runs in runs.items()}
+    for summary in results.values():
+        summary.pop("latencies", None)
+    return results
+
+
 def reads_measure(workload: Workload, *, base_url: str, seconds: float) -> dict:
     typical, heavy = tokens_for([workload.typical_reader, workload.heavy_reader])
     cold = tokens_for(workload.cold_readers)

@@ -255,3 +255,19 @@ def _meta(scale, redis_url: str, database_url: str) -> dict:
         ).stdout.strip(),
         "load_start": list(os.getloadavg()),
     }
+
+
+def http_bench_start(*, prog: str, description: str, out: str, suffix: str, argv: list[str] | None):
+    """What an HTTP-against-ping benchmark (bench/mastodon.py, bench/trends.py) starts with: its
+    arguments (``--scale``, ``--seconds``, ``--out``), its scratch database and Redis db set
+    up, and its stage timer. Returns (args, env, stage, started)."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--scale", type=float, default=1.0, help="bench workload scale (1: 20,000 users)")
+    parser.add_argument("--seconds", type=float, default=8.0, help="per endpoint, over all rounds")
+    parser.add_argument("--out", type=Path, default=RESULTS / out)
+    args = parser.parse_args(argv)
+    env = bench_env(bench_redis_url(), scratch_database_url(suffix))
+    stage, started = Stage(), time.monotonic()
+    with stage("scratch database and Redis db"):
+        scratch_setup(env)
+    return args, env, stage, started

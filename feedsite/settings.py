@@ -288,7 +288,12 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-fanout": {
         "task": "timelines.tasks.sweep_fanout",
         "schedule": env_int("FANOUT_SWEEP_INTERVAL", 60),
-    }
+    },
+    # Trending posts (ranking.tasks.refresh_trends): recomputed into Redis every this many seconds.
+    "refresh-trends": {
+        "task": "ranking.tasks.refresh_trends",
+        "schedule": env_int("TRENDS_REFRESH_INTERVAL", 60),
+    },
 }
 
 # Serve make bench's baseline endpoints under /api/bench/ (bench/views.py). Benchmarks only.

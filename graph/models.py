@@ -57,6 +57,8 @@ class Account(AbstractUser):
             # Every feed read asks which followees have pull-mode posts: a few accounts among
             # millions, so a tiny partial index beats scanning the table.
             models.Index(fields=["id"], name="account_pull_authors", condition=models.Q(has_pull_posts=True)),
+            # Suggestions for new accounts: the most followed, without scanning the table.
+            models.Index(fields=["-followers_count"], name="account_most_followed"),
         ]
 
 
@@ -111,3 +113,17 @@ class Mute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.muter_id} mutes {self.muted_id}"
+
+
+class Dismissal(models.Model):
+    """A suggestion the account dismissed (DELETE /api/v1/suggestions/:id): never suggested again."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="dismissals")
+    dismissed = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "dismissed"], name="dismissal_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} dismissed {self.dismissed_id}"

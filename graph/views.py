@@ -13,14 +13,16 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.views import APIView
 
-from feedsite.pagination import KeysetPagination
+from feedsite.pagination import KeysetPagination, page_limit
 from feedsite.schema import PAGE_PARAMETERS, paginated
 from feedsite.throttles import FollowThrottle, SignupThrottle, TokenThrottle
 from graph import services
 from graph.models import Account, Follow
 from graph.selectors import account_has_blocked
 from graph.serializers import AccountCreateSerializer, AccountSerializer
+from graph.suggestions import suggestion_dismiss, suggestions_for
 from posts.selectors import post_queryset
 from posts.serializers import PostSerializer
 from posts.views import posts_data
@@ -167,4 +169,50 @@ class TokenView(ObtainAuthToken):
 
     def delete(self, request: Request) -> Response:
         services.token_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+SUGGESTION = inline_serializer(
+    name="Suggestion",
+    fields={
+        "account": AccountSerializer(),
+        "source": serializers.ChoiceField(choices=["friends_of_friends", "most_followed"]),
+        "weight": serializers.IntegerField(),
+    },
+)
+
+
+class SuggestionsView(APIView):
+    """Accounts to follow (graph.suggestions), best first."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[PAGE_PARAMETERS[0]],
+        responses=inline_serializer(name="Suggestions", fields={"results": SUGGESTION.__class__(many=True)}),
+    )
+    def get(self, request: Request) -> Response:
+        found = suggestions_for(viewer=request.user, limit=page_limit(request))
+        accounts = Account.objects.in_bulk([s.account_id for s in found])
+        context = {"feed_config": FeedConfig.load()}
+        results = [
+            {
+                "account": AccountSerializer(accounts[s.account_id], context=context).data,
+                "source": s.source,
+                "weight": s.weight,
+            }
+            for s in found
+            if s.account_id in accounts
+        ]
+        return Response({"results": results})
+
+
+class SuggestionView(APIView):
+    """DELETE: never suggest this account again (204, also for an unknown account)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        suggestion_dismiss(account=request.user, dismissed_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -32,11 +32,13 @@ from django.utils import timezone
 from graph.models import Account
 from posts.models import Delivery
 from ranking.base import Candidate, Features, Ranker, ScoredPost, diversify
+from ranking.cold_start import cold_start_entries, trending_key
 from ranking.cursor import RankedCursor
 from ranking.formula import FormulaRanker
 from ranking.models import RankingConfig
 from ranking.selectors import engagement_by_post, viewer_affinity
 from ranking.snapshot import snapshot_breakdowns, snapshot_read, snapshot_save
+from ranking.trends import trending_posts
 from timelines.public import FeedEntry, FeedPage, FeedPost, feed_entries_by_ids, feed_page, feed_posts_by_ids
 
 
@@ -52,6 +54,7 @@ class RankedPage:
     # entry id -> score breakdown, for explain=1 (ranked entries only)
     scores: dict[int, dict] = field(default_factory=dict)
     degraded: bool = False  # Redis was unavailable: entries came from PostgreSQL alone
+    trending: set[int] = field(default_factory=set)  # ids of posts blended in from trends
 
 
 def entry_source(*, post: FeedPost, viewer_id: int) -> str:
@@ -109,18 +112,22 @@ def _window_entries(*, viewer: Account, config: RankingConfig, before_id: int | 
 
 def _first_page(*, viewer: Account, config: RankingConfig, limit: int, explain: bool) -> RankedPage:
     window = _window_entries(viewer=viewer, config=config, before_id=None)
-    if not window.posts:
+    trending = cold_start_entries(viewer=viewer, config=config, window=window.posts)
+    if not window.posts and not trending:
         return RankedPage(posts=[], next_cursor=None)
     cursor = RankedCursor(
-        top=window.posts[0].id, floor=window.posts[-1].id, more_below=window.next_before is not None
+        top=window.posts[0].id if window.posts else 0,
+        floor=window.posts[-1].id if window.posts else 0,
+        more_below=window.next_before is not None,
     )
     ranking = _snapshot(
         viewer=viewer,
         config=config,
-        entries=window.posts,
+        entries=[*window.posts, *trending],
         cursor=cursor,
         explain=explain,
         degraded=window.degraded,
+        trending={e.id for e in trending},
     )
     return _window_page(
         viewer=viewer, config=config, cursor=cursor, limit=limit, explain=explain, ranking=ranking
@@ -144,11 +151,16 @@ def _snapshot(
     cursor: RankedCursor,
     explain: bool,
     degraded: bool = False,
+    trending: set[int] | frozenset[int] = frozenset(),
 ) -> _Ranking:
-    """Rank the entries and store their order as a new snapshot session in ``cursor``."""
+    """Rank the entries and store their order as a new snapshot session in ``cursor``;
+    ``trending`` entries under their ``trending_key``."""
     ranked = rank_entries(viewer_id=viewer.id, entries=entries, config=config)
-    scores = {s.candidate.entry_id: {"total": s.score, **s.components} for s in ranked}
-    order = [s.candidate.entry_id for s in ranked]
+    order = [
+        trending_key(s.candidate.entry_id) if s.candidate.entry_id in trending else s.candidate.entry_id
+        for s in ranked
+    ]
+    scores = {key: {"total": s.score, **s.components} for key, s in zip(order, ranked, strict=True)}
     cursor.session = snapshot_save(
         viewer_id=viewer.id,
         entry_ids=order,
@@ -169,6 +181,7 @@ def _window_page(
     ranking: _Ranking | None = None,
 ) -> RankedPage:
     posts: list[FeedPost] = []
+    keys: list[int] = []  # the snapshot ids of ``posts``
     served = set(cursor.served)
     while len(posts) < limit and cursor.offset < cursor.length:
         want = limit - len(posts)
@@ -188,25 +201,38 @@ def _window_page(
             continue
         if not ids:
             break
-        fresh = [i for i in ids if i not in served]  # belt and braces: never show one twice
-        visible = {p.id: p for p in feed_posts_by_ids(viewer_id=viewer.id, post_ids=fresh, dedup=False)}
-        for entry_id in ids:
+        fresh = [i for i in ids if abs(i) not in served]  # belt and braces: never show one twice
+        visible = _visible(viewer=viewer, keys=fresh)
+        for key in ids:
             if len(posts) == limit:
                 break
             cursor.offset += 1
-            if entry_id in visible and entry_id not in served:
-                posts.append(visible[entry_id])
+            if key in visible and abs(key) not in served:
+                posts.append(visible[key])
+                keys.append(key)
     scores: dict[int, dict] = {}
     if explain and posts:
-        shown = [p.id for p in posts]
         if ranking is not None:  # ranked by this request: the breakdowns are at hand
-            scores = {i: ranking.scores[i] for i in shown if i in ranking.scores}
-        missing = [i for i in shown if i not in scores]
+            scores = {i: ranking.scores[i] for i in keys if i in ranking.scores}
+        missing = [i for i in keys if i not in scores]
         scores |= snapshot_breakdowns(viewer_id=viewer.id, session=cursor.session, entry_ids=missing)
+        scores = {abs(key): breakdown for key, breakdown in scores.items()}
     cursor.served += [p.id for p in posts]
     page = _finish(viewer=viewer, cursor=cursor, posts=posts, scores=scores, limit=limit)
     page.degraded = page.degraded or (ranking is not None and ranking.degraded)
+    page.trending = {-key for key in keys if key < 0}
     return page
+
+
+def _visible(*, viewer: Account, keys: Sequence[int]) -> dict[int, FeedPost]:
+    """Snapshot id -> the post, for those the viewer may still see: feed entries with the home
+    feed's filters, trending ones with the trends' (ranking.cold_start)."""
+    feed_ids = [k for k in keys if k > 0]
+    trend_ids = [-k for k in keys if k < 0]
+    visible = {p.id: p for p in feed_posts_by_ids(viewer_id=viewer.id, post_ids=feed_ids, dedup=False)}
+    if trend_ids:
+        visible |= {trending_key(p.id): p for p in trending_posts(viewer_id=viewer.id, post_ids=trend_ids)}
+    return visible
 
 
 def _rerank_rest(*, viewer: Account, config: RankingConfig, cursor: RankedCursor, explain: bool) -> _Ranking:

@@ -82,5 +82,12 @@ def author_channel(author_id: int) -> str:
 # Rare events every stream process needs (post deletions by any author).
 STREAM_EVENTS_CHANNEL = "stream:all"
 
+
+def trends_key() -> str:
+    """The trending posts: comma-separated post ids, best first (ranking/trends.py). One key;
+    its hash tag pins it to one slot like the others."""
+    return "tr:{trends}:posts"
+
+
 # Per-minute fan-out counters (timelines/monitoring.py), formatted with the minute number.
 STATS_KEY = "feedsite:fanout:minute:{}"

@@ -14,7 +14,13 @@ from __future__ import annotations
 from timelines.fanout.enqueue import fanout_enqueue
 from timelines.fanout.plan import account_fanout_mode, account_is_celebrity
 from timelines.feed.page import FeedPage, feed_page, feed_page_newer
-from timelines.feed.rows import FeedEntry, FeedPost, feed_entries_by_ids, feed_posts_by_ids
+from timelines.feed.rows import (
+    FeedEntry,
+    FeedPost,
+    feed_entries_by_ids,
+    feed_posts_by_ids,
+    visible_posts_by_ids,
+)
 from timelines.feed.visibility import feed_post_ids_from_db
 from timelines.follows import stream_graph_changed, timeline_author_added, timeline_author_removed
 from timelines.store import get_store
@@ -38,4 +44,5 @@ __all__ = [
     "stream_graph_changed",
     "timeline_author_added",
     "timeline_author_removed",
+    "visible_posts_by_ids",
 ]

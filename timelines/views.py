@@ -76,11 +76,13 @@ class FeedViewSet(viewsets.GenericViewSet):
             raise ValidationError({newer[0]: ["Only with mode=chronological."]})
 
         scores: dict[int, dict] = {}
+        trending: set[int] = set()  # ranked mode's cold-start blend (ranking/cold_start.py)
         if mode == FeedMode.RANKED:
             # Degrades on its own when Redis is unavailable (ranking/services.py).
             cursor = ranked_cursor.cursor_decode(request.query_params.get("cursor"))
             ranked = ranked_feed_page(viewer=request.user, cursor=cursor, limit=limit, explain=explain)
             posts, scores, degraded = ranked.posts, ranked.scores, ranked.degraded
+            trending = ranked.trending
             token = ranked_cursor.cursor_encode(ranked.next_cursor) if ranked.next_cursor else None
         elif newer is not None:
             return self._newer_page(request, newer=newer, limit=limit)
@@ -96,7 +98,9 @@ class FeedViewSet(viewsets.GenericViewSet):
         if explain:
             for item, post in zip(results, posts, strict=True):
                 item["explain"] = {
-                    "source": entry_source(post=post, viewer_id=request.user.id),
+                    "source": "trending"
+                    if post.id in trending
+                    else entry_source(post=post, viewer_id=request.user.id),
                     "score": scores.get(post.id),
                 }
         link = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import re_path
 
-from feedsite.mastodon import accounts, markers, notifications, search, statuses, timelines
+from feedsite.mastodon import accounts, discovery, markers, notifications, search, statuses, timelines
 
 ID = r"(?P<account_id>[^/]+)"
 STATUS = r"(?P<status_id>[^/]+)"
@@ -47,4 +47,6 @@ urlpatterns = [
     both("notifications/clear", notifications.NotificationsClearView.as_view()),
     both(f"notifications/{NOTIFICATION}", notifications.NotificationView.as_view()),
     both(f"notifications/{NOTIFICATION}/dismiss", notifications.NotificationDismissView.as_view()),
+    both("trends/statuses", discovery.TrendingStatusesView.as_view()),
+    both(f"suggestions/{ID}", discovery.SuggestionView.as_view()),
 ]

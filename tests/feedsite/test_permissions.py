@@ -53,6 +53,9 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("POST", "/api/notifications/read/"): (401, 400, 400, 400),
     ("GET", "/api/notifications/unread_count/"): (401, 200, 200, 200),
     ("POST", "/api/notifications/{notification_id}/dismiss/"): (401, 404, 404, 404),
+    ("GET", "/api/suggestions/"): (401, 200, 200, 200),
+    ("DELETE", "/api/suggestions/{id}/"): (401, 204, 204, 204),
+    ("GET", "/api/trends/posts/"): (200, 200, 200, 200),
     # Mastodon client API (feedsite.oauth; the OAuth views themselves: tests/oauth/). Our own
     # tokens are not OAuth tokens, so the app behind them is unknown: 401.
     ("POST", "/api/v1/apps"): (200, 200, 200, 200),
@@ -71,7 +74,14 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int]] = {
 # Top-level routes that are not DRF endpoints, each with the matrix row(s) that cover it.
 NON_DRF_ROUTES = {"admin/": "/admin/", "healthz": "/healthz", "metrics": "/metrics", "^api/": None}
 # The Mastodon client API (its own schema; signed in, scopes): tests/mastodon/test_markers.py.
-NON_DRF_ROUTES |= {"api/v1/": None, "^api/v2/search/?$": None, "^api/v2/notifications/?$": None}
+# Top-level DRF routes with a path converter, and the matrix row that covers each.
+NON_DRF_ROUTES |= {"api/suggestions/<int:pk>/": "/api/suggestions/{id}/"}
+NON_DRF_ROUTES |= {
+    "api/v1/": None,
+    "^api/v2/search/?$": None,
+    "^api/v2/notifications/?$": None,
+    "^api/v2/suggestions/?$": None,
+}
 
 
 def drf_endpoints() -> set[tuple[str, str]]:

@@ -10,7 +10,9 @@ import pytest
 from mastodon import Mastodon
 from mastodon.errors import MastodonIllegalArgumentError, MastodonUnauthorizedError
 
-from tests.factories import PASSWORD, AccountFactory
+from graph.services import block_create, follow_create
+from ranking.trends import trends_refresh
+from tests.factories import PASSWORD, AccountFactory, PostFactory
 from tests.mastodon.clients import (
     CLIENT_MARKS,
     SCOPES,
@@ -19,6 +21,7 @@ from tests.mastodon.clients import (
     mastodon_login,
     native_post,
 )
+from tests.ranking.test_trends import engage
 
 pytestmark = CLIENT_MARKS
 
@@ -67,3 +70,28 @@ def test_mastodon_py_instance(server):
     v1 = client.instance_v1()
     assert v1["version"] == latest["version"] and v1["urls"]["streaming_api"].startswith("ws")
     assert client.retrieve_mastodon_version() == "4.3.0"
+
+
+def test_mastodon_py_trending_statuses_and_suggestions(server, redis_store):
+    reader, friend, x, y = AccountFactory.create_batch(4)
+    follow_create(follower=reader, followee=friend)
+    follow_create(follower=friend, followee=x)
+    follow_create(follower=friend, followee=y)
+    hot, warm = PostFactory(author=x), PostFactory(author=y)
+    engage(hot, likes=3)
+    engage(warm, likes=1)
+    trends_refresh()
+
+    anonymous = Mastodon(api_base_url=server)
+    assert [int(s.id) for s in anonymous.trending_statuses()] == [hot.id, warm.id]
+    assert [int(s.id) for s in anonymous.trending_statuses(limit=1, offset=1)] == [warm.id]
+    client = mastodon_login(server, reader)
+    block_create(blocker=reader, blocked=x)
+    assert [int(s.id) for s in client.trending_statuses()] == [warm.id]
+
+    assert [int(account.id) for account in client.suggestions()] == [y.id]  # v2, unpacked
+    suggested = client.suggestions_v2()
+    assert [int(s.account.id) for s in suggested] == [y.id]
+    assert suggested[0].source == "past_interactions" and suggested[0].sources == ["friends_of_friends"]
+    client.suggestion_delete(y.id)
+    assert client.suggestions() == []

@@ -23,7 +23,7 @@ def test_bench_ranking_reports_numbers_and_cleans_up(tmp_path, redis_store):
         "bench_ranking",
         "--candidates=60",  # pages 1 and 2 (20 each) stay in the ranked window
         "--requests=3",
-        "--authors=5",
+        "--authors=10",  # past cold start (cold_start_follows): the blend is not measured here
         "--likes=100",
         f"--output={output}",
         stdout=out,

@@ -42,15 +42,19 @@ ORDER BY p.id DESC
 )
 
 _LIKED_SQL = "EXISTS (SELECT 1 FROM posts_like WHERE user_id = %(viewer)s AND post_id = {post})"
-# A page checks a few dozen posts: one follow probe each (see in_feed_sql).
-_FEED_POSTS_SQL = _FEED_ROWS_SQL.format(
-    in_feed=in_feed_sql("p.author_id", probe=True),
-    columns=f"""p.id, p.author_id, pa.username, p.body, p.media_urls, p.created_at, p.delivery,
+_POST_COLUMNS = f"""p.id, p.author_id, pa.username, p.body, p.media_urls, p.created_at, p.delivery,
        p.like_count, p.comment_count, p.share_count, {_LIKED_SQL.format(post="p.id")}, p.repost_of_id,
        o.author_id, oa.username, o.body, o.media_urls, o.created_at, o.delivery,
-       o.like_count, o.comment_count, o.share_count, {_LIKED_SQL.format(post="o.id")}""",
-    joins="""JOIN graph_account pa ON pa.id = p.author_id
-LEFT JOIN graph_account oa ON oa.id = o.author_id""",
+       o.like_count, o.comment_count, o.share_count, {_LIKED_SQL.format(post="o.id")}"""
+_POST_JOINS = """JOIN graph_account pa ON pa.id = p.author_id
+LEFT JOIN graph_account oa ON oa.id = o.author_id"""
+# A page checks a few dozen posts: one follow probe each (see in_feed_sql).
+_FEED_POSTS_SQL = _FEED_ROWS_SQL.format(
+    in_feed=in_feed_sql("p.author_id", probe=True), columns=_POST_COLUMNS, joins=_POST_JOINS
+)
+# Posts outside the viewer's follows (trends): only the block and mute filters.
+_VISIBLE_POSTS_SQL = _FEED_ROWS_SQL.format(
+    in_feed=not_blocked_or_muted_sql("p.author_id"), columns=_POST_COLUMNS, joins=_POST_JOINS
 )
 # Ranking checks hundreds of candidates: the planner may hash the follows instead.
 _FEED_ENTRIES_SQL = _FEED_ROWS_SQL.format(
@@ -98,13 +102,22 @@ def feed_posts_by_ids(*, viewer_id: int, post_ids: Sequence[int], dedup: bool = 
     each original once (see _FEED_ROWS_SQL); False for ids de-duplicated already. A share
     whose original is deleted, or by an account the viewer blocked, muted or was blocked by,
     is left out."""
+    return _as_posts(_feed_rows(_FEED_POSTS_SQL, viewer_id=viewer_id, post_ids=post_ids, dedup=dedup))
+
+
+def _as_posts(rows: Sequence[tuple]) -> list[FeedPost]:
     posts = []
-    for row in _feed_rows(_FEED_POSTS_SQL, viewer_id=viewer_id, post_ids=post_ids, dedup=dedup):
-        original = None
-        if row[11] is not None:
-            original = FeedPost(row[11], *row[12:])
+    for row in rows:
+        original = FeedPost(row[11], *row[12:]) if row[11] is not None else None
         posts.append(FeedPost(*row[:11], repost_of_id=row[11], repost_of=original))
     return posts
+
+
+def visible_posts_by_ids(*, viewer_id: int, post_ids: Sequence[int]) -> list[FeedPost]:
+    """As feed_posts_by_ids without the follow condition (no de-duplication): the undeleted
+    posts among ``post_ids`` by accounts the viewer has not blocked, muted or been blocked
+    by, newest first. For posts shown outside the home feed (trends); viewer 0: anonymous."""
+    return _as_posts(_feed_rows(_VISIBLE_POSTS_SQL, viewer_id=viewer_id, post_ids=post_ids, dedup=False))
 
 
 @dataclass(frozen=True, slots=True)

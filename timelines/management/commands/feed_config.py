@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from feedsite.singleton import SingletonModel
 from graph.models import Account, FanoutMode
-from ranking.models import RANKING_FIELDS, RankingConfig
+from ranking.models import COLD_START_FIELDS, RANKING_FIELDS, RankingConfig
 from timelines.fanout.plan import account_fanout_mode
 from timelines.models import LIFECYCLE_FIELDS, FeedConfig
 
@@ -16,11 +16,11 @@ KNOBS = {
     "follow_backfill": "follow-backfill",
     # feed lifecycle and ranked feeds (ranking/): flags named after the fields
     **{name: name.replace("_", "-") for name in LIFECYCLE_FIELDS},
-    **{name: name.replace("_", "-") for name in RANKING_FIELDS},
+    **{name: name.replace("_", "-") for name in (*RANKING_FIELDS, *COLD_START_FIELDS)},
 }
 # The row each knob lives in: ranked feeds have their own (ranking.models).
 MODELS: dict[str, type[SingletonModel]] = {
-    name: RankingConfig if name in RANKING_FIELDS else FeedConfig for name in KNOBS
+    name: RankingConfig if name in (*RANKING_FIELDS, *COLD_START_FIELDS) else FeedConfig for name in KNOBS
 }
 
 
