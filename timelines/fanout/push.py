@@ -156,7 +156,7 @@ def fanout_push(
     fan-out, the sweeper); once pushed, its ledger row is cleared. ``author_id``: the post's,
     for its stream event; 0 (a chunk re-sent by the sweeper) loads it."""
     lists = store.get_store()
-    if not author_id and user_ids:
+    if not author_id and user_ids and settings.STREAM_PUBLISH_PUSHED:  # only the event needs it
         author_id = Post.objects.filter(id=post_id).values_list("author_id", flat=True).first() or 0
     digest = None
     if not first:
@@ -180,15 +180,17 @@ def _push_logged(
     """The store push (and its stream publish), with metrics and a log line."""
     if not user_ids:
         return 0
+    publish = settings.STREAM_PUBLISH_PUSHED
     started = time.perf_counter()
     written = lists.push(
         keys=timeline_keys(user_ids),
         post_id=post_id,
         cap=cap,
         replay=replay,
-        markers=stream_marker_keys(user_ids),
-        # Off by default until the publish costs fan-out nothing (docs/architecture.md#publishing).
-        message=post_message(post_id=post_id, author_id=author_id) if settings.STREAM_PUBLISH_PUSHED else "",
+        # Off by default until the publish costs fan-out nothing (docs/architecture.md#publishing);
+        # off, the batch's marker names are not even built.
+        markers=stream_marker_keys(user_ids) if publish else (),
+        message=post_message(post_id=post_id, author_id=author_id) if publish else "",
     )
     metrics.TIMELINE_WRITES.labels(kind="fanout").inc(written)
     metrics.FANOUT_CHUNKS.inc()
